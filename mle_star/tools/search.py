@@ -1,0 +1,87 @@
+"""Web search for the retriever: Tavily when a key is set, else an offline model catalogue.
+
+The catalogue holds model cards (name, when it suits, example code) and is searched by term
+overlap with the task, so the retriever always has real material to choose from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    model_name: str
+    family: str  # the offline engineer's key for this model
+    tags: str
+    example_code: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+CATALOGUE: list[ModelCard] = [
+    ModelCard("XGBoost gradient boosted trees", "xgboost",
+              "tabular classification regression gradient boosting trees categorical numeric missing values kaggle",
+              "from xgboost import XGBClassifier\n"
+              "model = XGBClassifier(n_estimators=500, learning_rate=0.05, max_depth=6,\n"
+              "                      subsample=0.8, colsample_bytree=0.8, tree_method='hist')\n"
+              "model.fit(X_train, y_train)\nproba = model.predict_proba(X_valid)[:, 1]"),
+    ModelCard("scikit-learn HistGradientBoosting", "hgb",
+              "tabular classification regression gradient boosting histogram fast missing values categorical numeric",
+              "from sklearn.ensemble import HistGradientBoostingRegressor\n"
+              "model = HistGradientBoostingRegressor(max_iter=400, learning_rate=0.06)\n"
+              "model.fit(X_train, y_train)\npred = model.predict(X_valid)"),
+    ModelCard("Random forest", "random_forest",
+              "tabular classification regression bagging trees robust numeric categorical",
+              "from sklearn.ensemble import RandomForestClassifier\n"
+              "model = RandomForestClassifier(n_estimators=400, min_samples_leaf=1, n_jobs=-1)\n"
+              "model.fit(X_train, y_train)"),
+    ModelCard("Extremely randomized trees", "extra_trees",
+              "tabular classification regression bagging randomized trees numeric variance reduction",
+              "from sklearn.ensemble import ExtraTreesRegressor\n"
+              "model = ExtraTreesRegressor(n_estimators=400, min_samples_leaf=2, n_jobs=-1)\n"
+              "model.fit(X_train, y_train)"),
+    ModelCard("Regularised linear model (logistic / ridge) on one-hot features", "linear",
+              "tabular classification regression linear logistic ridge one-hot scaled baseline sparse text",
+              "from sklearn.linear_model import LogisticRegression\n"
+              "model = LogisticRegression(C=1.0, max_iter=2000)\n"
+              "model.fit(X_train_onehot_scaled, y_train)"),
+    ModelCard("TF-IDF n-grams with logistic regression", "tfidf_linear",
+              "text nlp reviews sentences documents words classification sentiment tf-idf bag of words linear",
+              "from sklearn.feature_extraction.text import TfidfVectorizer\n"
+              "from sklearn.linear_model import LogisticRegression\n"
+              "vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)\n"
+              "model = LogisticRegression(C=4.0, max_iter=2000).fit(vec.fit_transform(train_text), y)"),
+    ModelCard("TF-IDF features with gradient boosted trees", "tfidf_xgboost",
+              "text nlp reviews documents classification regression tf-idf boosting trees sparse",
+              "from sklearn.feature_extraction.text import TfidfVectorizer\n"
+              "from xgboost import XGBClassifier\n"
+              "X = TfidfVectorizer(max_features=20000, sublinear_tf=True).fit_transform(text)\n"
+              "model = XGBClassifier(n_estimators=400, learning_rate=0.1).fit(X, y)"),
+    ModelCard("Linear SVM on TF-IDF character and word n-grams", "tfidf_svm",
+              "text nlp classification sentiment support vector machine char n-grams calibrated",
+              "from sklearn.svm import LinearSVC\nfrom sklearn.calibration import CalibratedClassifierCV\n"
+              "model = CalibratedClassifierCV(LinearSVC(C=0.5)).fit(X_tfidf, y)"),
+]
+
+
+def _terms(text: str) -> list[str]:
+    return re.findall(r"[a-z][a-z0-9-]+", text.lower())
+
+
+def search_models(query: str, k: int = 8) -> tuple[str, list[dict]]:
+    """Model cards relevant to ``query``: ('tavily', results) or ('offline catalogue', cards)."""
+    if os.environ.get("TAVILY_API_KEY"):
+        try:
+            from tavily import TavilyClient
+
+            hits = TavilyClient().search(query, max_results=k).get("results", [])
+            return "tavily", [{"model_name": h.get("title", ""), "example_code": h.get("content", "")} for h in hits]
+        except Exception:  # noqa: BLE001 - fall back to the catalogue when search fails
+            pass
+    words = set(_terms(query))
+    scored = sorted(CATALOGUE, key=lambda c: -len(words & set(_terms(c.tags + " " + c.model_name))))
+    return "offline catalogue", [c.to_dict() for c in scored[:k]]
