@@ -1,0 +1,54 @@
+"""The offline engineer as a LangChain chat model.
+
+Nodes talk to it exactly as to Gemini: a prompt goes in, text comes out and is parsed by the
+same code. It answers from the structured inputs each node attaches to its request
+(``additional_kwargs["mle_star"]``), so its behaviour never depends on prompt wording.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from mle_star.engineer.roles import ROLES
+
+PAYLOAD_KEY = "mle_star"
+
+
+def estimate_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+class OfflineEngineer(BaseChatModel):
+    """A deterministic engineer that writes real solution code for tabular and text tasks."""
+
+    model_name: str = "mle-star-offline-engineer"
+
+    @property
+    def _llm_type(self) -> str:
+        return "mle-star-offline-engineer"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        payload = next(
+            (m.additional_kwargs[PAYLOAD_KEY] for m in reversed(messages) if PAYLOAD_KEY in m.additional_kwargs),
+            None,
+        )
+        if payload is None or payload.get("role") not in ROLES:
+            text = "I can only answer MLE-STAR role requests that carry their structured inputs."
+        else:
+            text = ROLES[payload["role"]](payload)
+        prompt_tokens = sum(estimate_tokens(str(m.content)) for m in messages)
+        usage = {"input_tokens": prompt_tokens, "output_tokens": estimate_tokens(text),
+                 "total_tokens": prompt_tokens + estimate_tokens(text)}
+        message = AIMessage(content=text, usage_metadata=usage, response_metadata={"model_name": self.model_name})
+        return ChatResult(generations=[ChatGeneration(message=message)])

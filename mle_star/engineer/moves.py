@@ -1,0 +1,148 @@
+"""Refinement moves: the engineer's repertoire of concrete changes to one block.
+
+A plan names its move in a leading tag, ``[model:xgb_slow_learning] Lower the learning ...``,
+so the refiner can apply exactly what the planner proposed and the planner can see which
+moves were already tried. Moves are ordered by how often they help on tabular tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from copy import deepcopy
+from dataclasses import dataclass
+
+from mle_star.engineer.recipe import default_params
+
+TAG_RE = re.compile(r"^\s*\[(\w+):([\w.+-]+)\]")
+
+
+@dataclass(frozen=True)
+class Move:
+    kind: str
+    name: str
+    text: str
+    apply: Callable[[dict, dict], dict | None]  # (block spec, task) -> new spec, None if n/a
+
+    @property
+    def tag(self) -> str:
+        return f"[{self.kind}:{self.name}]"
+
+    def plan(self) -> str:
+        return f"{self.tag} {self.text}"
+
+
+def plan_tag(plan: str) -> tuple[str, str] | None:
+    match = TAG_RE.match(plan or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _models(spec: dict) -> list[dict]:
+    return spec["models"]
+
+
+def _tune(family: str, **changes: float) -> Callable[[dict, dict], dict | None]:
+    def apply(spec: dict, task: dict) -> dict | None:
+        new = deepcopy(spec)
+        hits = [m for m in _models(new) if m["family"] == family]
+        if not hits:
+            return None
+        for m in hits:
+            for key, value in changes.items():
+                if key.endswith("_x"):
+                    base = key[:-2]
+                    m["params"][base] = type(m["params"][base])(round(m["params"][base] * value, 6))
+                else:
+                    m["params"][key] = value
+        return new if new != spec else None
+    return apply
+
+
+def _add(family: str) -> Callable[[dict, dict], dict | None]:
+    def apply(spec: dict, task: dict) -> dict | None:
+        if any(m["family"] == family for m in _models(spec)):
+            return None
+        if family in ("hgb", "random_forest", "extra_trees") and task.get("text_columns"):
+            return None  # these cannot read TF-IDF text features
+        new = deepcopy(spec)
+        new["models"].append({"family": family, "params": default_params(family, task["task_type"]), "weight": 1.0})
+        return new
+    return apply
+
+
+def _reweight_best(spec: dict, task: dict) -> dict | None:
+    if len(_models(spec)) < 2:
+        return None
+    new = deepcopy(spec)
+    new["models"][0]["weight"] = float(new["models"][0].get("weight", 1.0)) * 2
+    return new
+
+
+def _set(**changes: object) -> Callable[[dict, dict], dict | None]:
+    def apply(spec: dict, task: dict) -> dict | None:
+        new = deepcopy(spec) | changes
+        return new if new != spec else None
+    return apply
+
+
+def _when(pred: Callable[[dict], bool], inner: Callable[[dict, dict], dict | None]) -> Callable[[dict, dict], dict | None]:
+    return lambda spec, task: inner(spec, task) if pred(task) else None
+
+
+_has_text: Callable[[dict], bool] = lambda task: bool(task.get("text_columns"))  # noqa: E731
+_positive: Callable[[dict], bool] = lambda task: (task.get("target_min") or 0) >= 0  # noqa: E731
+
+MOVES: list[Move] = [
+    # model
+    Move("model", "xgb_slow_learning", "Halve the XGBoost learning rate and double the number of trees, so the boosting takes smaller, better-generalising steps.", _tune("xgboost", learning_rate_x=0.5, n_estimators_x=2)),
+    Move("model", "add_hgb", "Blend in a HistGradientBoosting model with equal weight: a second boosting implementation with different split finding reduces variance.", _add("hgb")),
+    Move("model", "xgb_deeper", "Grow deeper XGBoost trees (max_depth 8, min_child_weight 2) to capture higher-order interactions.", _tune("xgboost", max_depth=8, min_child_weight=2)),
+    Move("model", "add_xgboost", "Blend in an XGBoost model with equal weight: gradient boosting usually carries tabular tasks.", _add("xgboost")),
+    Move("model", "xgb_regularize", "Regularise XGBoost harder (subsample 0.7, colsample_bytree 0.6, reg_lambda 5) to reduce overfitting.", _tune("xgboost", subsample=0.7, colsample_bytree=0.6, reg_lambda=5.0)),
+    Move("model", "add_extra_trees", "Blend in extremely randomized trees: their errors are weakly correlated with boosting's.", _add("extra_trees")),
+    Move("model", "add_linear", "Blend in a regularised linear model on one-hot features, a low-variance complement to the trees.", _add("linear")),
+    Move("model", "xgb_shallow", "Use shallower XGBoost trees (max_depth 4) with twice the trees, a smoother additive fit.", _tune("xgboost", max_depth=4, n_estimators_x=2)),
+    Move("model", "hgb_slow_learning", "Halve the HistGradientBoosting learning rate and double its iterations.", _tune("hgb", learning_rate_x=0.5, max_iter_x=2)),
+    Move("model", "hgb_bigger_leaves", "Let HistGradientBoosting grow 63 leaves per tree with light L2 regularisation.", _tune("hgb", max_leaf_nodes=63, l2_regularization=1.0)),
+    Move("model", "forest_more_trees", "Double the forest size and let it consider more features per split.", _tune("random_forest", n_estimators_x=2, max_features=0.5)),
+    Move("model", "extra_trees_more", "Double the extra-trees forest and use min_samples_leaf 1.", _tune("extra_trees", n_estimators_x=2, min_samples_leaf=1)),
+    Move("model", "linear_less_regularized", "Weaken the linear model's regularisation four-fold (C x4 / alpha / 4).", lambda s, t: _tune("linear", C_x=4)(s, t) or _tune("linear", alpha_x=0.25)(s, t)),
+    Move("model", "linear_more_regularized", "Strengthen the linear model's regularisation four-fold (C / 4 / alpha x4).", lambda s, t: _tune("linear", C_x=0.25)(s, t) or _tune("linear", alpha_x=4)(s, t)),
+    Move("model", "add_random_forest", "Blend in a random forest with equal weight.", _add("random_forest")),
+    Move("model", "upweight_first", "Double the blend weight of the strongest (first) model.", _reweight_best),
+    # features
+    Move("features", "count_encoding", "Add frequency (count) encodings of the categorical columns, computed on the training rows only.", _set(count_encoding=True)),
+    Move("features", "numeric_products", "Add pairwise products of the four numeric columns most correlated with the target.", _set(numeric_products=True)),
+    Move("features", "missing_count", "Add the number of missing values per row as a feature.", _set(missing_count=True)),
+    Move("features", "text_stats", "Add text statistics (length, word count, exclamation marks, share of capitals) for free-text columns.", _when(_has_text, _set(text_stats=True))),
+    Move("features", "no_date_parts", "Stop expanding date-like columns into parts; treat them as categories.", _set(date_parts=False)),
+    # preprocess
+    Move("preprocess", "tfidf_bigrams", "Use word uni- and bi-grams in the TF-IDF vectoriser.", _when(_has_text, _set(tfidf_ngrams=2))),
+    Move("preprocess", "char_ngrams", "Add character 2-5-gram TF-IDF features, robust to spelling and morphology.", _when(_has_text, _set(char_ngrams=True))),
+    Move("preprocess", "tfidf_more_features", "Raise the TF-IDF vocabulary to 60,000 terms.", _when(_has_text, _set(tfidf_max_features=60000))),
+    Move("preprocess", "onehot_categoricals", "One-hot encode categoricals for the tree models too (rare levels pooled).", _set(categorical="onehot")),
+    Move("preprocess", "rare_levels_20", "Pool categorical levels seen fewer than 20 times in one-hot encodings.", _set(min_frequency=20)),
+    # target
+    Move("target", "log1p", "Train on log1p(target) and invert with expm1, matching a log-scale error.", _when(_positive, _set(transform="log1p"))),
+    Move("target", "sqrt", "Train on sqrt(target), a milder variance-stabilising transform.", _when(_positive, _set(transform="sqrt"))),
+    Move("target", "none", "Train on the raw target.", _set(transform="none")),
+]
+
+
+def moves_for(kind: str) -> list[Move]:
+    return [m for m in MOVES if m.kind == kind]
+
+
+def find_move(kind: str, name: str) -> Move | None:
+    return next((m for m in MOVES if m.kind == kind and m.name == name), None)
+
+
+def next_plan(kind: str, spec: dict, task: dict, tried: list[str]) -> Move | None:
+    """The first applicable move for this block that no earlier plan used."""
+    used = {plan_tag(p) for p in tried}
+    for move in moves_for(kind):
+        if (move.kind, move.name) in used:
+            continue
+        if move.apply(spec, task) is not None:
+            return move
+    return None

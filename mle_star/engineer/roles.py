@@ -1,0 +1,285 @@
+"""How the offline engineer answers each MLE-STAR role.
+
+Each function takes the structured inputs a node attached to its request (never the prompt
+prose) and returns reply text in the format an LLM would use: fenced code, JSON or a plan.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+
+from mle_star.engineer.moves import find_move, next_plan, plan_tag
+from mle_star.engineer.recipe import (
+    BLOCK_KINDS,
+    block_kind,
+    block_span,
+    complete,
+    parse_recipe,
+    render_block,
+    render_solution,
+)
+from mle_star.engineer.scripts import (
+    ENSEMBLE_PLANS,
+    ablation_variants,
+    render_ablation,
+    render_ensemble,
+)
+
+FAMILY_WORDS = [
+    ("extra_trees", ("extra", "extremely randomized")),
+    ("random_forest", ("random forest",)),
+    ("hgb", ("histgradient", "hist gradient", "histogram")),
+    ("linear", ("logistic", "ridge", "linear", "svm")),
+    ("xgboost", ("xgboost", "gradient boost", "boosted")),
+]
+TABULAR_ORDER = ["xgboost", "hgb", "extra_trees", "random_forest", "linear"]
+TEXT_ORDER = ["linear", "xgboost"]
+
+
+def code_reply(code: str, note: str = "") -> str:
+    return (note + "\n\n" if note else "") + f"```python\n{code.rstrip()}\n```"
+
+
+def json_reply(value: object) -> str:
+    return f"```json\n{json.dumps(value, indent=1)}\n```"
+
+
+def family_of(model_name: str) -> str:
+    name = model_name.lower()
+    for family, words in FAMILY_WORDS:
+        if any(w in name for w in words):
+            return family
+    return "xgboost"
+
+
+def _script_recipe(p: dict, code: str) -> dict:
+    recipe = parse_recipe(code)
+    first = (recipe.get("model") or {}).get("models", [{}])[0].get("family", "xgboost")
+    return complete(p["task"], recipe, first)
+
+
+def _render(p: dict, recipe: dict, final: bool = False) -> str:
+    return render_solution(p["task"], recipe, final=final, subsample=p.get("subsample", 30000), seed=p.get("seed", 42))
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+def retriever(p: dict) -> str:
+    task, m, path = p["task"], p["num_candidates"], p.get("path_id", 0)
+    order = TEXT_ORDER if task.get("text_columns") else TABULAR_ORDER
+    # Each solution path starts from a different model so the paths explore differently.
+    order = order[path % len(order):] + order[: path % len(order)]
+    results = list(p.get("search_results", []))
+    picked: list[dict] = []
+    for family in order:
+        card = next((c for c in results if c not in picked and family_of(c["model_name"]) == family), None)
+        if card is not None:
+            picked.append(card)
+    picked += [c for c in results if c not in picked]
+    return json_reply([{"model_name": c["model_name"], "example_code": c["example_code"]} for c in picked[:m]])
+
+
+def init_coder(p: dict) -> str:
+    family = family_of(p["candidate"]["model_name"])
+    return code_reply(_render(p, complete(p["task"], {}, family)))
+
+
+def merger(p: dict) -> str:
+    base = _script_recipe(p, p["base_code"])
+    extra = _script_recipe(p, p["candidate_code"])["model"]["models"]
+    families = {m["family"] for m in base["model"]["models"]}
+    base["model"]["models"] += [m | {"weight": 1.0} for m in extra if m["family"] not in families]
+    return code_reply(_render(p, base), "The reference model is added to the base blend with equal weight.")
+
+
+def data_usage(p: dict) -> str:
+    code, task = p["code"], p["task"]
+    unused = [f for f in task["data_files"]
+              if f.endswith(".csv") and not f.startswith("sample_submission") and f not in code]
+    if unused:  # only train/test are modelled; say so rather than pretend
+        return ("All the provided information is used. (Files not read: " + ", ".join(unused)
+                + "; they do not share rows with train.csv/test.csv.)")
+    return "All the provided information is used."
+
+
+def ablation(p: dict) -> str:
+    code, task = p["code"], p["task"]
+    recipe = parse_recipe(code)
+    refined = [block_kind(b) for b in p.get("refined_blocks", [])]
+    present = [k for k in BLOCK_KINDS if k in recipe]
+    studied = [k for k in present if k not in refined] or present
+    # Earlier studies covered some blocks; study the others first, 2-3 at a time.
+    earlier = " ".join(p.get("previous_summaries", []))
+    studied = sorted(studied, key=lambda k: f"- {k}:" in earlier)[:3]
+    variants = ablation_variants(code, recipe, task, studied)
+    return code_reply(render_ablation(code, variants, timeout=p.get("timeout", 1800)))
+
+
+ABLATION_LINE = re.compile(r"^Ablation \| (.+?) \| (\S+)\s*$", re.M)
+
+
+def ablation_summary(p: dict) -> str:
+    rows = ABLATION_LINE.findall(p["output"])
+    scores = {name: _float(value) for name, value in rows}
+    base = scores.pop("baseline", None)
+    if base is None:
+        return "The ablation study failed to score the baseline; no block effects are known."
+    lower = p["task"]["lower_is_better"]
+    lines = [f"Baseline score: {base:.6f}."]
+    for name, value in scores.items():
+        kind, _, label = name.partition(": ")
+        if value is None:
+            lines.append(f"- {kind}: variant '{label}' failed to run.")
+            continue
+        delta = value - base
+        worse = delta > 0 if lower else delta < 0
+        lines.append(f"- {kind}: variant '{label}' scored {value:.6f} (delta {delta:+.6f}); "
+                     f"the current block is {'better' if worse else 'not better'} than the variant.")
+    return "\n".join(lines)
+
+
+SUMMARY_LINE = re.compile(r"^- (\w+): variant '.*' scored \S+ \(delta ([-+]\d+\.\d+)\)", re.M)
+
+
+def extractor(p: dict) -> str:
+    code, task = p["code"], p["task"]
+    refined = {block_kind(b) for b in p.get("refined_blocks", [])}
+    effects: dict[str, float] = {}
+    for summary in p.get("summaries", []):  # later studies overwrite earlier ones
+        for kind, delta in SUMMARY_LINE.findall(summary):
+            effects[kind] = abs(float(delta))
+    recipe = _script_recipe(p, code)
+    present = [k for k in BLOCK_KINDS if block_span(code, k)]
+    ranked = sorted(present, key=lambda k: (k in refined, -effects.get(k, -1.0), BLOCK_KINDS.index(k)))
+    for kind in ranked:
+        move = next_plan(kind, recipe[kind], task, [])
+        if move is not None:
+            return json_reply([{"code_block": block_span(code, kind), "plan": move.plan()}])
+    kind = ranked[0]
+    return json_reply([{"code_block": block_span(code, kind), "plan": f"[{kind}:keep] Keep this block."}])
+
+
+def refiner_coder(p: dict) -> str:
+    block, task = p["code_block"], p["task"]
+    kind = block_kind(block)
+    tag = plan_tag(p["plan"])
+    spec = parse_recipe(block).get(kind or "")
+    move = find_move(*tag) if tag else None
+    if kind is None or spec is None or move is None or move.kind != kind:
+        return code_reply(block, "No applicable change for this plan; the block is unchanged.")
+    new = move.apply(spec, task)
+    return code_reply(render_block(kind, new if new is not None else spec, task["task_type"]))
+
+
+def refiner_planner(p: dict) -> str:
+    block, task = p["code_block"], p["task"]
+    kind = block_kind(block)
+    spec = parse_recipe(block).get(kind or "")
+    tried = [h["plan"] for h in p.get("history", [])]
+    move = next_plan(kind, spec, task, tried) if kind and spec else None
+    if move is None:
+        return f"[{kind}:keep] Every change in my repertoire for this block has been tried; keep the block as it is."
+    return move.plan()
+
+
+def ensemble_plans_for(task: dict) -> list[str]:
+    plans = ["mean", "weighted", "best_two"]
+    if task["metric"] == "auc":
+        plans.insert(2, "rank_mean")
+    if task["task_type"] != "regression" or (task.get("target_min") or 0) > 0:
+        plans.append("geometric")
+    return plans
+
+
+def ensemble_planner(p: dict) -> str:
+    tried = {plan_tag(h["plan"]) for h in p.get("history", [])}
+    for name in ensemble_plans_for(p["task"]):
+        if ("ensemble", name) not in tried:
+            return f"[ensemble:{name}] {ENSEMBLE_PLANS[name]}"
+    return "[ensemble:mean] " + ENSEMBLE_PLANS["mean"]
+
+
+def ensembler(p: dict) -> str:
+    tag = plan_tag(p["plan"])
+    plan = tag[1] if tag and tag[1] in ENSEMBLE_PLANS else "mean"
+    return code_reply(render_ensemble(p["solutions"], plan, p["task"], final=False))
+
+
+LEAK_PATTERNS = [
+    r"pd\.concat\(\s*\[\s*train[^\]]*test[^\]]*\]\s*\)\s*[\s\S]{0,200}\.fit",
+    r"\.fit(_transform)?\(\s*(test|X_test|test_df|valid|X_valid|valid_part)\b",
+    r"add_features\([^,]+,\s*(test|valid_part|frame)\)",
+]
+
+
+def leakage_checker(p: dict) -> str:
+    code = p["code"]
+    block = block_span(code, "features") or block_span(code, "preprocess")
+    if block is None:
+        return json_reply({"leakage_status": "No Data Leakage", "code_block": ""})
+    leaks = any(re.search(pattern, block) for pattern in LEAK_PATTERNS)
+    return json_reply({"leakage_status": "Yes Data Leakage" if leaks else "No Data Leakage", "code_block": block})
+
+
+def leakage_fixer(p: dict) -> str:
+    block, task = p["code_block"], p["task"]
+    kind = block_kind(block)
+    spec = parse_recipe(block).get(kind or "")
+    if kind is None or spec is None:
+        return code_reply(block)
+    return code_reply(render_block(kind, spec, task["task_type"]))
+
+
+def debugger(p: dict) -> str:
+    code, task = p["code"], p["task"]
+    if p.get("kind") == "ensemble" or "MEMBERS = [" in code:
+        return code_reply(code, "I cannot repair this ensemble; it is returned unchanged.")
+    recipe = parse_recipe(code)
+    if "model" in recipe:
+        fixed = _render(p, _script_recipe(p, code), final="mle-star block: submission" in code)
+        if fixed != code:
+            return code_reply(fixed, "Re-written cleanly from the solution's recorded choices.")
+        family = recipe["model"]["models"][0]["family"]
+        return code_reply(_render(p, complete(task, {"model": recipe["model"]}, family),
+                                  final="mle-star block: submission" in code),
+                          "Reset feature engineering and preprocessing to their defaults.")
+    return code_reply(_render(p, complete(task, {}, "xgboost"), final=p.get("kind") == "submission"),
+                      "Replaced with a known-good baseline solution.")
+
+
+def submission(p: dict) -> str:
+    code = p["code"]
+    if "MEMBERS = [" in code:
+        tree = ast.parse(code)
+        members: list[str] = []
+        plan = "mean"
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                if node.targets[0].id == "MEMBERS":
+                    members = ast.literal_eval(node.value)
+                elif node.targets[0].id == "PLAN":
+                    plan = ast.literal_eval(node.value)
+        finals = [_render(p, _script_recipe(p, m), final=True) for m in members]
+        return code_reply(render_ensemble(finals, plan, p["task"], final=True))
+    return code_reply(_render(p, _script_recipe(p, code), final=True))
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value else None
+
+
+ROLES: dict[str, Callable[[dict], str]] = {
+    "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage": data_usage,
+    "ablation": ablation, "ablation_summary": ablation_summary, "extractor": extractor,
+    "refiner_coder": refiner_coder, "refiner_planner": refiner_planner,
+    "ensemble_planner": ensemble_planner, "ensembler": ensembler,
+    "leakage_checker": leakage_checker, "leakage_fixer": leakage_fixer,
+    "debugger": debugger, "submission": submission,
+}
