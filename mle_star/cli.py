@@ -1,0 +1,178 @@
+"""Command line: ``mle-star run TASK_DIR``, ``mle-star resume RUN_DIR``, ``mle-star example NAME DIR``.
+
+Exit codes: 0 a valid submission was written; 1 the run finished without one; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+from mle_star.config import Context
+
+EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class Progress:
+    """Renders the custom stream: stage, loop position and best score, one line each."""
+
+    def __init__(self, stream=sys.stderr, lower: bool | None = None):
+        self.stream, self.lower, self.best, self.t0 = stream, lower, None, time.time()
+
+    def __call__(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "task":
+            self.lower = event["lower_is_better"]
+            self._line(f"task {event['name']}: {event['type']}, metric {event['metric']} "
+                       f"({'lower' if self.lower else 'higher'} is better); run dir {event['run_dir']}")
+        elif kind == "stage" and event["node"] not in ("execute", "leakage_checker", "debugger"):
+            score = event.get("score")
+            if score is not None and event["node"] not in ("ablation",) and (
+                self.best is None or (score < self.best if self.lower else score > self.best)
+            ):
+                self.best = score
+            where = f"path {event['path']} " if event.get("path") is not None else ""
+            shown = f" score={score:.5f}" if isinstance(score, float) else ""
+            self._line(f"{where}{event['node']}{shown} | best={self.best} | {str(event.get('detail', ''))[:90]}")
+        elif kind == "script_finished" and not event.get("ok"):
+            self._line(f"script {event['name']} failed after {event['duration']:.1f}s")
+
+    def _line(self, text: str) -> None:
+        print(f"[{time.time() - self.t0:7.1f}s] {text}", file=self.stream, flush=True)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run-dir", help="where scripts, outputs and the report go (default runs/<task>-<time>)")
+    p.add_argument("--model", help="'offline' (default without an API key) or an init_chat_model id")
+    p.add_argument("--num-candidates", type=int, dest="num_candidates", help="M (default 4)")
+    p.add_argument("--outer-loops", type=int, dest="outer_loops", help="T (default 4)")
+    p.add_argument("--inner-loops", type=int, dest="inner_loops", help="K (default 4)")
+    p.add_argument("--parallel-solutions", type=int, dest="parallel_solutions", help="L (default 2)")
+    p.add_argument("--ensemble-rounds", type=int, dest="ensemble_rounds", help="R (default 5)")
+    p.add_argument("--debug-rounds", type=int, dest="debug_rounds", help="debugger attempts per failure (default 3)")
+    p.add_argument("--time-limit", type=float, dest="time_limit", help="whole run, seconds (default 24 h)")
+    p.add_argument("--script-timeout", type=float, dest="script_timeout", help="one script, seconds (default 1800)")
+    p.add_argument("--max-parallel", type=int, dest="max_parallel", help="scripts at once (default: CPU count)")
+    p.add_argument("--seed", type=int, help="seed for the engineer and generated scripts (default 42)")
+    p.add_argument("--metric", help="metric name, overriding the description (auc, rmse, rmsle, ...)")
+    direction = p.add_mutually_exclusive_group()
+    direction.add_argument("--lower-is-better", dest="lower_is_better", action="store_const", const=True)
+    direction.add_argument("--higher-is-better", dest="lower_is_better", action="store_const", const=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mle-star", description="MLE-STAR machine-learning engineering agent")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="solve a task folder and write a validated submission")
+    run.add_argument("task_dir")
+    _add_run_options(run)
+    resume = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
+    resume.add_argument("run_dir")
+    example = sub.add_parser("example", help="write an example task built from a dataset shipped with scikit-learn")
+    example.add_argument("name", choices=sorted(_example_names()))
+    example.add_argument("out_dir")
+    return parser
+
+
+def _example_names() -> list[str]:
+    from mle_star.examples import EXAMPLES
+
+    return list(EXAMPLES)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"mle-star: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "example":
+            from mle_star.examples import write_example
+
+            path = write_example(args.name, args.out_dir)
+            print(f"wrote task '{args.name}' to {path} (agent data in {path / 'public'})")
+            return EXIT_OK
+        if args.command == "resume":
+            return resume(args.run_dir)
+        return run(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted; continue with: mle-star resume RUN_DIR", 130)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mle_star.nodes.prepare import default_run_dir
+    from mle_star.tools.task import TaskError, load_task
+
+    overrides = {f.name: getattr(args, f.name, None) for f in fields(Context)}
+    try:
+        ctx = Context.from_env(**overrides)
+        ctx.validate()
+    except (TypeError, ValueError) as exc:
+        return _fail(f"bad configuration: {exc}")
+    try:
+        load_task(args.task_dir, args.metric, args.lower_is_better)
+    except TaskError as exc:
+        return _fail(str(exc))
+    run_dir = Path(args.run_dir or default_run_dir(args.task_dir)).resolve()
+    if (run_dir / "checkpoints.sqlite").exists():
+        return _fail(f"{run_dir} already holds a run; continue it with: mle-star resume {run_dir}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ctx.run_dir = str(run_dir)
+    inputs = {"task_dir": str(Path(args.task_dir).resolve()), "run_dir": str(run_dir)}
+    if args.metric:
+        inputs["metric"] = args.metric
+    if args.lower_is_better is not None:
+        inputs["lower_is_better"] = args.lower_is_better
+    (run_dir / "cli.json").write_text(json.dumps({"inputs": inputs, "context": ctx.to_dict()}, indent=1))
+    return _execute(run_dir, ctx, inputs)
+
+
+def resume(run_dir: str) -> int:
+    path = Path(run_dir).resolve()
+    saved = path / "cli.json"
+    if not saved.exists():
+        return _fail(f"{path} is not an mle-star run directory (no cli.json)")
+    data = json.loads(saved.read_text())
+    ctx = Context(**data["context"])
+    return _execute(path, ctx, None)
+
+
+def _execute(run_dir: Path, ctx: Context, inputs: dict | None) -> int:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from mle_star.graph import build_graph
+
+    conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+    graph = build_graph().compile(checkpointer=SqliteSaver(conn), name="mle-star")
+    config = {"configurable": {"thread_id": "run"}, "recursion_limit": 10_000}
+    progress = Progress()
+    if inputs is None and not graph.get_state(config).next:
+        print("mle-star: this run already finished", file=sys.stderr)
+    else:
+        from mle_star.tools.task import TaskError
+
+        try:
+            for _ns, event in graph.stream(inputs, config, context=ctx, stream_mode="custom", subgraphs=True):
+                progress(event)
+        except TaskError as exc:
+            return _fail(str(exc))
+    values = graph.get_state(config).values
+    conn.close()
+    if values.get("submission_path"):
+        print(f"submission: {values['submission_path']}")
+        print(f"solution:   {values['solution_path']}")
+        print(f"validation {values.get('metric')}: {values.get('best_score')}")
+        print(f"run record: {run_dir / 'run.json'}  report: {run_dir / 'report.md'}")
+        return EXIT_OK
+    return _fail(values.get("error") or "the run ended without a valid submission", EXIT_NO_SUBMISSION)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""What every role node shares: asking the model, counting, progress events, the runner."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from mle_star import prompts
+from mle_star.config import Context
+from mle_star.engineer.model import PAYLOAD_KEY, OfflineEngineer
+from mle_star.tools.code import ReplyError
+from mle_star.tools.runner import ScriptRunner
+
+T = TypeVar("T")
+
+# Generating and planning roles sample; checking and summarising roles are deterministic.
+ROLE_TEMPERATURE = {
+    "ablation_summary": 0.0, "leakage_checker": 0.0, "leakage_fixer": 0.0, "data_usage": 0.0,
+    "extractor": 0.0, "debugger": 0.0, "submission": 0.0,
+}
+
+
+@lru_cache(maxsize=32)
+def chat_model(model: str, role: str) -> BaseChatModel:
+    """The chat model for a role: the offline engineer, or any init_chat_model id."""
+    if model in ("", "offline"):
+        return OfflineEngineer()
+    from langchain.chat_models import init_chat_model  # optional dependency path
+
+    return init_chat_model(model, temperature=ROLE_TEMPERATURE.get(role, 1.0))
+
+
+def emit(event: dict) -> None:
+    """Send a progress event on LangGraph's custom stream (no-op outside a graph run)."""
+    try:
+        from langgraph.config import get_stream_writer
+
+        get_stream_writer()(event)
+    except Exception:  # noqa: BLE001 - progress must never break a run
+        pass
+
+
+@dataclass
+class Recorder:
+    """Counts, token usage and one stage record for a node invocation."""
+
+    node: str
+    path: int | None = None
+    started: float = field(default_factory=time.time)
+    counts: Counter = field(default_factory=Counter)
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] += n
+
+    def merge(self, counts: dict | None, usage: dict | None) -> None:
+        from mle_star.state import add_numbers
+
+        self.counts.update(counts or {})
+        self.usage = add_numbers(self.usage, usage)
+
+    def model_call(self, role: str, reply: BaseMessage) -> None:
+        from mle_star.state import add_numbers
+
+        meta = getattr(reply, "usage_metadata", None) or {}
+        entry = {"calls": 1, "input_tokens": int(meta.get("input_tokens", 0)),
+                 "output_tokens": int(meta.get("output_tokens", 0))}
+        self.usage = add_numbers(self.usage, entry | {"by_role": {role: entry}})
+        self.count("model_calls")
+
+    def update(self, score: float | None = None, detail: str = "", **updates: Any) -> dict:
+        stage = {"node": self.node, "path": self.path, "start": round(self.started, 3),
+                 "duration": round(time.time() - self.started, 3), "score": score, "detail": detail}
+        emit({"event": "stage", **stage})
+        return {"stages": [stage], "counts": dict(self.counts), "usage": self.usage, **updates}
+
+
+def reply_text(reply: BaseMessage) -> str:
+    content = reply.content
+    if isinstance(content, list):  # Gemini and others may return content parts
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+def ask(ctx: Context, rec: Recorder, role: str, prompt: str, payload: dict, parse: Callable[[str], T]) -> T:
+    """Ask the role's model; parse the reply; re-ask (bounded) with the parse error if unusable."""
+    model = ctx.llm if ctx.llm is not None else chat_model(ctx.model, role)
+    data = payload | {"role": role, "seed": ctx.seed, "subsample": ctx.subsample_rows,
+                      "timeout": ctx.script_timeout}
+    messages: list[BaseMessage] = [SystemMessage(prompts.SYSTEM),
+                                   HumanMessage(prompt, additional_kwargs={PAYLOAD_KEY: data})]
+    error: ReplyError | None = None
+    for _ in range(ctx.parse_retries + 1):
+        reply = model.invoke(messages)
+        rec.model_call(role, reply)
+        text = reply_text(reply)
+        try:
+            return parse(text)
+        except ReplyError as exc:
+            error = exc
+            rec.count("reasks")
+            messages += [AIMessage(text), HumanMessage(prompts.REASK.format(error=exc),
+                                                       additional_kwargs={PAYLOAD_KEY: data | {"reask": str(exc)}})]
+    raise ReplyError(f"{role}: {error}")
+
+
+def runner(ctx: Context, run_dir: str, task: dict) -> ScriptRunner:
+    return ScriptRunner(run_dir, task["data_dir"], timeout=ctx.script_timeout, max_parallel=ctx.max_parallel,
+                        memory_gb=ctx.script_memory_gb,
+                        threads=max(1, (os.cpu_count() or 1) // ctx.max_parallel))
+
+
+def time_left(state: dict) -> float:
+    return float(state.get("deadline", float("inf"))) - time.time()
+
+
+def task_prompt_fields(task: dict, ctx: Context | None = None) -> dict:
+    """Fields every prompt shares, bounded so a long description cannot flood a prompt."""
+    description = task["description"]
+    if len(description) > 6000:
+        description = description[:6000] + "\n... (description truncated)"
+    return {
+        "description": description,
+        "data_files": ", ".join(task["data_files"]),
+        "metric": task["metric"],
+        "direction": "lower" if task["lower_is_better"] else "higher",
+        "subsample": ctx.subsample_rows if ctx else 30000,
+        "preview": task.get("preview", ""),
+        "test_file": task["test_file"],
+        "sample_submission": task["sample_submission"],
+        "columns": ", ".join([task["id_column"], *task["target_columns"]]),
+    }
+
+
+def public_task(task: dict) -> dict:
+    """Task facts for a model payload (the description travels in the prompt)."""
+    return {k: v for k, v in task.items() if k not in ("description", "preview")}

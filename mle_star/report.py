@@ -1,0 +1,78 @@
+"""The run's record: run.json for machines and report.md for people."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from mle_star.config import Context
+
+TASK_FIELDS = ("name", "task_type", "metric", "lower_is_better", "id_column", "target_columns", "train_target",
+               "n_train", "n_test", "text_columns", "data_dir")
+
+
+def run_record(state: dict, ctx: Context) -> dict[str, Any]:
+    task = state.get("task", {})
+    solutions = sorted(state.get("solutions", []), key=lambda s: s.get("path_id", 0))
+    counts = dict(state.get("counts", {}))
+    initial = [s.get("initial_score") for s in solutions]
+    return {
+        "task": {k: task.get(k) for k in TASK_FIELDS},
+        "metric": task.get("metric"),
+        "lower_is_better": task.get("lower_is_better"),
+        "best_score": state.get("best_score"),
+        "final_score": (state.get("best") or {}).get("final_score"),
+        "best_solution": (state.get("best") or {}).get("name"),
+        "initial_best_scores": initial,
+        "paths": [{"path_id": s.get("path_id"), "initial_score": s.get("initial_score"), "final_score": s["score"],
+                   "name": s["name"]} for s in solutions],
+        "ensemble": [{k: h.get(k) for k in ("plan", "score", "name")} for h in state.get("ensemble_history", [])],
+        "submission_path": state.get("submission_path"),
+        "solution_path": state.get("solution_path"),
+        "error": state.get("error"),
+        "config": ctx.to_dict(),
+        "counts": counts,
+        "usage": state.get("usage", {}),
+        "stages": state.get("stages", []),
+        "wall_time": round(time.time() - state["started"], 1) if state.get("started") else None,
+    }
+
+
+def write_run_files(state: dict, ctx: Context) -> dict:
+    run_dir = Path(state["run_dir"])
+    record = run_record(state, ctx)
+    (run_dir / "run.json").write_text(json.dumps(record, indent=1, default=str))
+    (run_dir / "report.md").write_text(render_markdown(record))
+    return record
+
+
+def render_markdown(r: dict) -> str:
+    t = r["task"]
+    direction = "lower" if r["lower_is_better"] else "higher"
+    lines = [
+        f"# mle-star run: {t['name']}",
+        "",
+        f"- task: {t['task_type']}, {t['n_train']} train rows, {t['n_test']} test rows",
+        f"- metric: {r['metric']} ({direction} is better)",
+        f"- best validation score: {r['best_score']} ({r['best_solution']})",
+        f"- submission: {r['submission_path'] or 'none'}",
+        f"- wall time: {r['wall_time']} s; model calls: {r['counts'].get('model_calls', 0)}; "
+        f"tokens in/out: {r['usage'].get('input_tokens', 0)}/{r['usage'].get('output_tokens', 0)}",
+    ]
+    if r.get("error"):
+        lines += ["", f"**Error:** {r['error']}"]
+    lines += ["", "## Solution paths", "", "| path | initial best | final |", "| --- | --- | --- |"]
+    lines += [f"| {p['path_id']} | {p['initial_score']} | {p['final_score']} |" for p in r["paths"]]
+    if r["ensemble"]:
+        lines += ["", "## Ensemble rounds", "", "| round | plan | score |", "| --- | --- | --- |"]
+        lines += [f"| {i} | {e['plan'][:90]} | {e['score']} |" for i, e in enumerate(r["ensemble"])]
+    lines += ["", "## Stages", "", "| node | path | duration s | score | detail |", "| --- | --- | --- | --- | --- |"]
+    for s in r["stages"]:
+        if s["node"] in ("execute", "leakage_checker", "debugger"):
+            continue
+        detail = str(s.get("detail", "")).replace("|", "/").replace("\n", " ")[:100]
+        lines.append(f"| {s['node']} | {s['path'] if s['path'] is not None else ''} | {s['duration']} | {s['score']} | {detail} |")
+    lines += ["", "## Counts", ""] + [f"- {k}: {v}" for k, v in sorted(r["counts"].items())]
+    return "\n".join(lines) + "\n"

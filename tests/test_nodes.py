@@ -1,0 +1,168 @@
+"""Each role node driven by scripted (and messy) model replies."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import runtime, scripted
+
+from mle_star.engineer.recipe import default_recipe, render_solution
+from mle_star.nodes.data_usage import data_usage_checker
+from mle_star.nodes.extractor import extractor
+from mle_star.nodes.init_coder import init_coder
+from mle_star.nodes.merger import merger
+from mle_star.nodes.refiner import accept_refinement, refiner_coder
+from mle_star.nodes.retriever import retriever
+from mle_star.nodes.run_debug import run_checked
+from mle_star.nodes.common import Recorder
+
+GOOD = "print('Final Validation Performance: 0.5')\n"
+
+
+def solution(task: dict, family: str = "linear") -> str:
+    return render_solution(task, default_recipe(task, family), subsample=30000)
+
+
+def fenced(code: str, before: str = "Here you go:", after: str = "Good luck!") -> str:
+    return f"{before}\n```python\n{code}```\n{after}"
+
+
+def test_retriever_accepts_json_with_trailing_text(path_state):
+    reply = '[{"model_name": "LightGBM", "example_code": "import lightgbm"}, {"model_name": "CatBoost"}] Hope this helps.'
+    out = retriever(path_state, runtime(llm=scripted(reply), num_candidates=2))
+    assert [c["model_name"] for c in out["candidates"]] == ["LightGBM", "CatBoost"]
+    assert out["counts"]["model_calls"] == 1
+
+
+def test_retriever_reasks_after_a_broken_reply(path_state):
+    out = retriever(path_state, runtime(llm=scripted("I would use XGBoost.", '[{"model_name": "XGBoost"}]')))
+    assert out["candidates"][0]["model_name"] == "XGBoost"
+    assert out["counts"] == {"model_calls": 2, "reasks": 1, "candidates": 1}
+
+
+def test_init_coder_runs_the_fenced_script_without_its_prose(path_state, task_facts):
+    code = solution(task_facts)
+    state = path_state | {"index": 0, "candidate": {"model_name": "logistic regression", "example_code": ""}}
+    out = init_coder(state, runtime(llm=scripted(fenced(code)), check_leakage=False))
+    result = out["initial"][0]
+    assert result["ok"] and 0.9 < result["score"] <= 1.0
+    assert result["code"] == code
+
+
+def test_crashing_script_goes_to_the_debugger(path_state):
+    state = path_state
+    rec = Recorder("test")
+    ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False).context
+    result = run_checked(ctx, rec, state, "raise ValueError('boom')\n", "crashy")
+    assert result["ok"] and result["score"] == 0.5 and result["code"] == GOOD
+    assert rec.counts["debug_rounds"] == 1 and rec.counts["executions"] == 2
+
+
+def test_hanging_script_is_killed_and_debugged(path_state):
+    rec = Recorder("test")
+    ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, script_timeout=2).context
+    result = run_checked(ctx, rec, path_state, "import time\ntime.sleep(300)\n", "hangs")
+    assert result["ok"] and rec.counts["debug_rounds"] == 1
+
+
+def test_debugger_gives_up_after_n_rounds(path_state):
+    rec = Recorder("test")
+    replies = [fenced("raise RuntimeError('still broken')\n")] * 2
+    ctx = runtime(llm=scripted(*replies), check_leakage=False, debug_rounds=2).context
+    result = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "stubborn")
+    assert not result["ok"] and "still broken" in result["error"]
+    assert rec.counts["debug_rounds"] == 2 and rec.counts["executions"] == 3
+
+
+def test_leakage_fix_replaces_exactly_one_block(path_state):
+    leaky = ("import numpy as np\n"
+             "x = np.arange(10.0)\n"
+             "scale = x.max()  # uses all rows\n"
+             "y = x / scale\n"
+             "print('Final Validation Performance:', y[-1])\n")
+    block = "scale = x.max()  # uses all rows\n"
+    verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": block})
+    fixed_block = "scale = x[:8].max()  # training rows only\n"
+    ctx = runtime(llm=scripted(f"```json\n{verdict}\n```\nThe scale uses test rows.", fenced(fixed_block))).context
+    rec = Recorder("test")
+    result = run_checked(ctx, rec, path_state, leaky, "leaky")
+    assert result["code"] == leaky.replace(block, fixed_block)
+    assert result["code"].count("scale =") == 1
+    assert abs(result["score"] - 9 / 7) < 1e-9
+    assert rec.counts["leakage_found"] == 1 and rec.counts["leakage_fixed"] == 1
+
+
+def test_leakage_verdict_with_a_foreign_block_is_reasked(path_state):
+    verdict_bad = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": "not in the script"})
+    verdict_ok = json.dumps({"leakage_status": "No Data Leakage", "code_block": ""})
+    ctx = runtime(llm=scripted(verdict_bad, verdict_ok)).context
+    rec = Recorder("test")
+    result = run_checked(ctx, rec, path_state, GOOD, "clean")
+    assert result["code"] == GOOD and rec.counts["reasks"] == 1 and "leakage_found" not in rec.counts
+
+
+def _scored(name: str, score: float, code: str = GOOD) -> dict:
+    return {"name": name, "code": code, "score": score, "ok": True, "workdir": "", "duration": 0.0, "error": ""}
+
+
+def test_merger_breaks_when_a_merge_is_worse(path_state, diabetes_task):
+    from mle_star.tools.task import load_task
+
+    task = load_task(diabetes_task).to_dict()  # RMSE: lower is better
+    state = path_state | {"task": task, "initial": [_scored("a", 60.0), _scored("b", 50.0), _scored("c", 70.0)]}
+    worse = "print('Final Validation Performance: 55.0')\n"
+    out = merger(state, runtime(llm=scripted(fenced(worse)), check_leakage=False))
+    assert out["best"]["name"] == "b" and out["merge_done"] is True
+    assert out["counts"]["merges"] == 1 and "merges_accepted" not in out["counts"]
+
+
+def test_merger_keeps_an_equal_or_better_merge(path_state):
+    state = path_state | {"initial": [_scored("a", 0.8), _scored("b", 0.9)]}
+    better = "print('Final Validation Performance: 0.95')\n"
+    out = merger(state, runtime(llm=scripted(fenced(better)), check_leakage=False))
+    assert out["best"]["score"] == 0.95 and out["merge_index"] == 2 and out["initial_score"] == 0.9
+    assert not out.get("merge_done")
+
+
+def test_data_usage_statement_keeps_the_solution(path_state):
+    state = path_state | {"best": _scored("s0", 0.9)}
+    out = data_usage_checker(state, runtime(llm=scripted("All the provided information is used.")))
+    assert "best" not in out and out["counts"]["model_calls"] == 1
+
+
+def test_extractor_reasks_until_the_block_is_an_exact_substring(path_state, task_facts):
+    code = solution(task_facts)
+    real_block = code[code.index("def make_models"):code.index("# end of model block")]
+    bad = json.dumps([{"code_block": "def make_models():\n    return []", "plan": "Use more trees."}])
+    good = json.dumps([{"code_block": real_block, "plan": "Use more trees."}]) + "\nThat should help."
+    state = path_state | {"best": _scored("s", 0.9, code), "ablation_summaries": ["model matters"]}
+    out = extractor(state, runtime(llm=scripted(bad, good)))
+    assert out["code_block"] == real_block.strip("\n") and out["plan"] == "Use more trees."
+    assert out["counts"]["reasks"] == 1
+
+
+def test_refiner_replaces_only_the_target_block(path_state):
+    code = "a = 1\nb = 2\nprint('Final Validation Performance:', a + b)\n"
+    state = path_state | {"best": _scored("s", 3.0, code), "code_block": "b = 2\n", "plan": "Make b bigger.",
+                          "outer_step": 0, "inner_step": 0}
+    reply = "Refined block:\n```python\nb = 5\n```\nThis raises the score."
+    out = refiner_coder(state, runtime(llm=scripted(reply), check_leakage=False))
+    assert out["inner_best"]["code"] == "a = 1\nb = 5\nprint('Final Validation Performance:', a + b)\n"
+    assert out["plan_history"] == [{"plan": "Make b bigger.", "score": 6.0}] and out["inner_step"] == 1
+
+
+def test_refiner_with_an_empty_block_changes_nothing(path_state):
+    state = path_state | {"best": _scored("s", 3.0), "code_block": "x\n", "plan": "p", "inner_step": 0}
+    out = refiner_coder(state, runtime(llm=scripted("```python\n\n```", "```python\n\n```", "```python\n\n```")))
+    assert out["inner_best"] is None and out["plan_history"][0]["score"] is None
+
+
+def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
+    from mle_star.tools.task import load_task
+
+    task = load_task(diabetes_task).to_dict()
+    base = path_state | {"task": task, "best": _scored("s", 50.0), "code_block": "b", "outer_step": 0}
+    worse = accept_refinement(base | {"inner_best": _scored("r", 51.0)}, runtime())
+    better = accept_refinement(base | {"inner_best": _scored("r", 49.0)}, runtime())
+    assert "best" not in worse and better["best"]["score"] == 49.0
+    assert worse["outer_step"] == better["outer_step"] == 1 and worse["refined_blocks"] == ["b"]
