@@ -21,7 +21,7 @@ EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
 class Progress:
     """Renders the custom stream: stage, loop position and best score, one line each."""
 
-    def __init__(self, stream=sys.stderr, lower: bool | None = None):
+    def __init__(self, stream=None, lower: bool | None = None):
         self.stream, self.lower, self.best, self.t0 = stream, lower, None, time.time()
 
     def __call__(self, event: dict) -> None:
@@ -43,7 +43,7 @@ class Progress:
             self._line(f"script {event['name']} failed after {event['duration']:.1f}s")
 
     def _line(self, text: str) -> None:
-        print(f"[{time.time() - self.t0:7.1f}s] {text}", file=self.stream, flush=True)
+        print(f"[{time.time() - self.t0:7.1f}s] {text}", file=self.stream or sys.stderr, flush=True)
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:

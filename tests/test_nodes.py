@@ -7,6 +7,7 @@ import json
 from conftest import runtime, scripted
 
 from mle_star.engineer.recipe import default_recipe, render_solution
+from mle_star.nodes.common import Recorder
 from mle_star.nodes.data_usage import data_usage_checker
 from mle_star.nodes.extractor import extractor
 from mle_star.nodes.init_coder import init_coder
@@ -14,7 +15,6 @@ from mle_star.nodes.merger import merger
 from mle_star.nodes.refiner import accept_refinement, refiner_coder
 from mle_star.nodes.retriever import retriever
 from mle_star.nodes.run_debug import run_checked
-from mle_star.nodes.common import Recorder
 
 GOOD = "print('Final Validation Performance: 0.5')\n"
 

@@ -89,3 +89,27 @@ def test_identical_script_is_not_run_twice(bc_task, tmp_path):
     assert second.cached and not first.cached and second.score == first.score
     third = runner.run(code + "# changed\n", "cached")
     assert not third.cached and third.score != first.score
+
+
+def test_script_dies_with_a_killed_agent(bc_task, tmp_path):
+    """kill -9 of mle-star must not leave an untimed script running."""
+    import subprocess
+    import sys
+    import textwrap
+
+    pid_file = tmp_path / "run" / "scripts" / "orphan" / "pid"
+    driver = textwrap.dedent(f"""
+        from mle_star.tools.runner import ScriptRunner
+        r = ScriptRunner({str(tmp_path / 'run')!r}, {str(bc_task / 'public')!r}, timeout=600)
+        r.run("import os, time\\nopen('pid', 'w').write(str(os.getpid()))\\ntime.sleep(600)\\n", "orphan")
+    """)
+    agent = subprocess.Popen([sys.executable, "-c", driver])
+    for _ in range(100):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    script_pid = int(pid_file.read_text())
+    agent.kill()
+    agent.wait()
+    time.sleep(0.5)
+    assert not _alive(script_pid)

@@ -129,18 +129,53 @@ MOVES: list[Move] = [
 ]
 
 
-def moves_for(kind: str) -> list[Move]:
-    return [m for m in MOVES if m.kind == kind]
+SCALE_FACTORS = (0.5, 2.0, 0.25, 4.0, 0.75, 1.5)
+BOUNDS = {"subsample": (0.3, 1.0), "colsample_bytree": (0.2, 1.0), "max_features": (0.1, 1.0),
+          "max_depth": (2, 16), "min_samples_leaf": (1, 50)}
+
+
+def _scale_move(family: str, param: str, factor: float) -> Move:
+    """A generated move: scale one hyper-parameter of one model family (kept within bounds)."""
+
+    def apply(spec: dict, task: dict) -> dict | None:
+        new = deepcopy(spec)
+        for m in _models(new):
+            value = m["params"].get(param) if m["family"] == family else None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            low, high = BOUNDS.get(param, (0, float("inf")))
+            scaled = min(high, max(low, value * factor))
+            m["params"][param] = int(round(scaled)) if isinstance(value, int) else round(scaled, 6)
+        return new if new != spec else None
+
+    return Move("model", f"scale-{family}-{param}-{factor}",
+                f"Scale the {family} model's {param} by {factor} and keep everything else.", apply)
+
+
+def _scale_moves(spec: dict | None) -> list[Move]:
+    if not spec or "models" not in spec:
+        return []
+    return [_scale_move(m["family"], param, f) for f in SCALE_FACTORS for m in spec["models"]
+            for param in sorted(m["params"])]
+
+
+def moves_for(kind: str, spec: dict | None = None) -> list[Move]:
+    """The hand-written moves for a block, then generated ones so plans never run out."""
+    fixed = [m for m in MOVES if m.kind == kind]
+    return fixed + (_scale_moves(spec) if kind == "model" else [])
 
 
 def find_move(kind: str, name: str) -> Move | None:
+    if name.startswith("scale-"):
+        family, param, factor = name.split("-", 1)[1].rsplit("-", 2)
+        return _scale_move(family, param, float(factor)) if kind == "model" else None
     return next((m for m in MOVES if m.kind == kind and m.name == name), None)
 
 
 def next_plan(kind: str, spec: dict, task: dict, tried: list[str]) -> Move | None:
     """The first applicable move for this block that no earlier plan used."""
     used = {plan_tag(p) for p in tried}
-    for move in moves_for(kind):
+    for move in moves_for(kind, spec):
         if (move.kind, move.name) in used:
             continue
         if move.apply(spec, task) is not None:

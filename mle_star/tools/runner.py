@@ -153,6 +153,7 @@ class ScriptRunner:
         return env
 
     def _limits(self) -> None:  # runs in the child before exec
+        _die_with_parent()
         if self.memory_gb > 0:
             cap = int(self.memory_gb * 1024**3)
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -183,6 +184,16 @@ class ScriptRunner:
             score=parse_score(stdout) if not timed_out else None, timed_out=timed_out,
             duration=round(duration, 3), stdout_tail=bounded(stdout), stderr_tail=bounded(stderr, 3000),
         )
+
+
+def _die_with_parent() -> None:
+    """Linux: the script gets SIGKILL if mle-star itself is killed (kill -9 included)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

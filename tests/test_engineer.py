@@ -1,0 +1,66 @@
+"""The offline engineer's judgement: plans never repeat, the extractor follows the ablation,
+merges add a model, and its ablation scripts measure real variants."""
+
+from __future__ import annotations
+
+import json
+
+from mle_star.engineer import roles
+from mle_star.engineer.moves import plan_tag
+from mle_star.engineer.recipe import block_span, default_recipe, parse_recipe, render_solution
+from mle_star.engineer.scripts import literal
+
+
+def payload(task: dict, **kw) -> dict:
+    return {"task": task, "seed": 42, "subsample": 30000, "timeout": 60} | kw
+
+
+def test_planner_never_repeats_a_plan(task_facts):
+    code = render_solution(task_facts, default_recipe(task_facts, "xgboost"))
+    block = block_span(code, "model")
+    history: list[dict] = []
+    for _ in range(10):
+        plan = roles.refiner_planner(payload(task_facts, code_block=block, history=history))
+        history.append({"plan": plan, "score": 0.9})
+    tags = [plan_tag(h["plan"]) for h in history]
+    assert len(set(tags)) == len(tags)
+
+
+def test_extractor_targets_the_block_with_the_largest_ablation_effect(task_facts):
+    code = render_solution(task_facts, default_recipe(task_facts, "xgboost"))
+    output = ("Ablation | baseline | 0.900\nAblation | features: none | 0.899\n"
+              "Ablation | preprocess: plain | 0.850\nAblation | model: default | 0.880\n")
+    summary = roles.ablation_summary(payload(task_facts, output=output))
+    first = json.loads(roles.extractor(payload(task_facts, code=code, summaries=[summary]))
+                       .split("```json\n")[1].split("```")[0])[0]
+    assert first["code_block"] == block_span(code, "preprocess")
+    # once refined, the next largest effect is chosen
+    second = json.loads(roles.extractor(payload(task_facts, code=code, summaries=[summary],
+                                                refined_blocks=[first["code_block"]]))
+                        .split("```json\n")[1].split("```")[0])[0]
+    assert second["code_block"] == block_span(code, "model")
+
+
+def test_merge_adds_the_reference_model_to_the_blend(task_facts):
+    base = render_solution(task_facts, default_recipe(task_facts, "xgboost"))
+    other = render_solution(task_facts, default_recipe(task_facts, "linear"))
+    merged = roles.merger(payload(task_facts, base_code=base, candidate_code=other))
+    families = [m["family"] for m in parse_recipe(merged)["model"]["models"]]
+    assert families == ["xgboost", "linear"]
+
+
+def test_refiner_applies_exactly_the_planned_change(task_facts):
+    code = render_solution(task_facts, default_recipe(task_facts, "xgboost"))
+    block = block_span(code, "model")
+    plan = roles.refiner_planner(payload(task_facts, code_block=block, history=[]))
+    assert plan_tag(plan) == ("model", "xgb_slow_learning")
+    new = roles.refiner_coder(payload(task_facts, code_block=block, plan=plan))
+    params = parse_recipe(new)["model"]["models"][0]["params"]
+    assert params["learning_rate"] == 0.025 and params["n_estimators"] == 1000
+
+
+def test_literal_round_trips_code_with_backslashes_and_quotes():
+    import ast
+
+    for text in ["a = r'\\d+'\n", "x = '''q'''\n", "ends with backslash \\", "it's"]:
+        assert ast.literal_eval(literal(text)) == text

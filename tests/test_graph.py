@@ -1,0 +1,62 @@
+"""The whole graph, end to end, on real (small) tasks with the offline engineer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from mle_star.cli import main
+from mle_star.config import Context
+from mle_star.graph import graph
+from mle_star.tools.submission import validate_submission
+
+LOOPS = ["--num-candidates", "2", "--outer-loops", "1", "--inner-loops", "2", "--parallel-solutions", "2",
+         "--ensemble-rounds", "2", "--script-timeout", "120"]
+
+
+def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["run", str(bc_task), "--run-dir", str(run_dir), *LOOPS]) == 0
+    sub = validate_submission(run_dir / "final" / "submission.csv", bc_task / "public" / "sample_submission.csv", "id")
+    answers = pd.read_csv(bc_task / "private" / "answers.csv").merge(sub, on="id", suffixes=("", "_pred"))
+    assert roc_auc_score(answers["malignant"], answers["malignant_pred"]) > 0.97
+
+    record = json.loads((run_dir / "run.json").read_text())
+    counts = record["counts"]
+    assert record["metric"] == "auc" and record["lower_is_better"] is False
+    assert counts["candidates"] == 4  # M per path, L paths
+    assert counts["outer_loops"] == 2 and counts["ablations"] == 2  # T per path
+    assert counts["inner_iterations"] == 4  # K per outer step
+    assert counts["ensemble_rounds"] == 2  # R
+    assert counts["leakage_checks"] >= counts["executions"] - counts["ablations"]
+    assert record["usage"]["calls"] == counts["model_calls"] > 0 and record["usage"]["input_tokens"] > 0
+    assert {"retriever", "init_coder", "merger", "data_usage_checker", "ablation", "extractor", "refiner_coder",
+            "refiner_planner", "ensembler", "submission"} <= {s["node"] for s in record["stages"]}
+    assert record["best_score"] == max(p["final_score"] for p in record["paths"]) or record["ensemble"]
+    for path in record["paths"]:  # a path never ends worse than it started
+        assert path["final_score"] >= path["initial_score"]
+    assert (run_dir / "final" / "solution.py").read_text().count("final/submission.csv") == 1
+    assert (run_dir / "scripts" / "path0" / "init_0" / "result.json").exists()
+    out = capsys.readouterr()
+    assert "submission:" in out.out and "path 1 refiner_coder" in out.err
+
+
+def test_lower_is_better_task_through_the_compiled_graph(diabetes_task, tmp_path):
+    ctx = Context(num_candidates=2, outer_loops=1, inner_loops=1, parallel_solutions=1, ensemble_rounds=0,
+                  script_timeout=120)
+    out = graph.invoke({"task_dir": str(diabetes_task), "run_dir": str(tmp_path / "run")}, context=ctx)
+    assert out["lower_is_better"] is True and out["metric"] == "rmse"
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    path = record["paths"][0]
+    assert path["final_score"] <= path["initial_score"]
+    init_scores = [json.loads((tmp_path / "run" / "scripts" / "path0" / f"init_{i}" / "result.json").read_text())["score"]
+                   for i in range(2)]
+    assert path["initial_score"] == min(init_scores)
+    sub = pd.read_csv(out["submission_path"])
+    answers = pd.read_csv(diabetes_task / "private" / "answers.csv").merge(sub, on="id", suffixes=("", "_pred"))
+    rmse = float(np.sqrt(np.mean((answers["target"] - answers["target_pred"]) ** 2)))
+    naive = float(np.sqrt(np.mean((answers["target"] - answers["target"].mean()) ** 2)))
+    assert rmse < 0.85 * naive
