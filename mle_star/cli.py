@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     resume = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     resume.add_argument("run_dir")
+    report = sub.add_parser("report", help="write RUN_DIR/report.html from the run's run.json")
+    report.add_argument("run_dir")
     example = sub.add_parser("example", help="write an example task built from a dataset shipped with scikit-learn")
     example.add_argument("name", choices=sorted(_example_names()))
     example.add_argument("out_dir")
@@ -98,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
 
             path = write_example(args.name, args.out_dir)
             print(f"wrote task '{args.name}' to {path} (agent data in {path / 'public'})")
+            return EXIT_OK
+        if args.command == "report":
+            from mle_star.report import rewrite_report
+
+            if not (Path(args.run_dir) / "run.json").exists():
+                return _fail(f"no run.json in {args.run_dir}")
+            print(rewrite_report(args.run_dir))
             return EXIT_OK
         if args.command == "resume":
             return resume(args.run_dir)

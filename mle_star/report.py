@@ -8,15 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from mle_star.config import Context
+from mle_star.report_html import render_html
 
 TASK_FIELDS = ("name", "task_type", "metric", "lower_is_better", "id_column", "target_columns", "train_target",
                "n_train", "n_test", "text_columns", "data_dir")
 
 
+STANDARD_COUNTS = ("model_calls", "candidates", "merges", "merges_accepted", "ablations", "outer_loops",
+                   "inner_iterations", "refinements_accepted", "ensemble_rounds", "executions", "debug_rounds",
+                   "leakage_checks", "leakage_found", "leakage_fixed", "submissions")
+
+
 def run_record(state: dict, ctx: Context) -> dict[str, Any]:
     task = state.get("task", {})
     solutions = sorted(state.get("solutions", []), key=lambda s: s.get("path_id", 0))
-    counts = dict(state.get("counts", {}))
+    counts = {key: 0 for key in STANDARD_COUNTS} | dict(state.get("counts", {}))
     initial = [s.get("initial_score") for s in solutions]
     return {
         "task": {k: task.get(k) for k in TASK_FIELDS},
@@ -45,7 +51,18 @@ def write_run_files(state: dict, ctx: Context) -> dict:
     record = run_record(state, ctx)
     (run_dir / "run.json").write_text(json.dumps(record, indent=1, default=str))
     (run_dir / "report.md").write_text(render_markdown(record))
+    (run_dir / "report.html").write_text(render_html(record, run_dir))
     return record
+
+
+def rewrite_report(run_dir: str | Path) -> Path:
+    """Regenerate report.html (and report.md) from a run directory's run.json."""
+    run_dir = Path(run_dir)
+    record = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "report.md").write_text(render_markdown(record))
+    path = run_dir / "report.html"
+    path.write_text(render_html(record, run_dir))
+    return path
 
 
 def render_markdown(r: dict) -> str:
@@ -70,8 +87,6 @@ def render_markdown(r: dict) -> str:
         lines += [f"| {i} | {e['plan'][:90]} | {e['score']} |" for i, e in enumerate(r["ensemble"])]
     lines += ["", "## Stages", "", "| node | path | duration s | score | detail |", "| --- | --- | --- | --- | --- |"]
     for s in r["stages"]:
-        if s["node"] in ("execute", "leakage_checker", "debugger"):
-            continue
         detail = str(s.get("detail", "")).replace("|", "/").replace("\n", " ")[:100]
         lines.append(f"| {s['node']} | {s['path'] if s['path'] is not None else ''} | {s['duration']} | {s['score']} | {detail} |")
     lines += ["", "## Counts", ""] + [f"- {k}: {v}" for k, v in sorted(r["counts"].items())]

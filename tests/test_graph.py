@@ -40,6 +40,8 @@ def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
         assert path["final_score"] >= path["initial_score"]
     assert (run_dir / "final" / "solution.py").read_text().count("final/submission.csv") == 1
     assert (run_dir / "scripts" / "path0" / "init_0" / "result.json").exists()
+    page = (run_dir / "report.html").read_text()
+    assert page.count("<circle") >= counts["inner_iterations"] + 2 and "Time and tokens per role" in page
     out = capsys.readouterr()
     assert "submission:" in out.out and "path 1 refiner_coder" in out.err
 

@@ -276,8 +276,8 @@ def _float(text: str) -> float | None:
 
 
 ROLES: dict[str, Callable[[dict], str]] = {
-    "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage": data_usage,
-    "ablation": ablation, "ablation_summary": ablation_summary, "extractor": extractor,
+    "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage_checker": data_usage,
+    "ablation": ablation, "ablation_summarizer": ablation_summary, "extractor": extractor,
     "refiner_coder": refiner_coder, "refiner_planner": refiner_planner,
     "ensemble_planner": ensemble_planner, "ensembler": ensembler,
     "leakage_checker": leakage_checker, "leakage_fixer": leakage_fixer,

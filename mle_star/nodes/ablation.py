@@ -49,7 +49,7 @@ def ablation_summarizer(state: PathState, runtime: Runtime[Context]) -> dict:
     output = state.get("ablation_output", "")
     prompt = prompts.ABLATION_SUMMARY.format(code=bounded(state.get("ablation_code", ""), 6000), output=output)
     try:
-        summary = ask(ctx, rec, "ablation_summary", prompt, {"task": public_task(task), "output": output},
+        summary = ask(ctx, rec, "ablation_summarizer", prompt, {"task": public_task(task), "output": output},
                       nonempty).strip()
     except ReplyError:
         summary = "The ablation study produced no usable summary."

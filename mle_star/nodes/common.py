@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 # Generating and planning roles sample; checking and summarising roles are deterministic.
 ROLE_TEMPERATURE = {
-    "ablation_summary": 0.0, "leakage_checker": 0.0, "leakage_fixer": 0.0, "data_usage": 0.0,
+    "ablation_summarizer": 0.0, "leakage_checker": 0.0, "leakage_fixer": 0.0, "data_usage_checker": 0.0,
     "extractor": 0.0, "debugger": 0.0, "submission": 0.0,
 }
 
@@ -57,6 +57,8 @@ class Recorder:
     started: float = field(default_factory=time.time)
     counts: Counter = field(default_factory=Counter)
     usage: dict[str, Any] = field(default_factory=dict)
+    scripts: list[str] = field(default_factory=list)  # working directories this stage ran
+    findings: list[dict] = field(default_factory=list)  # leakage found (and fixed or not)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] += n
@@ -76,9 +78,13 @@ class Recorder:
         self.usage = add_numbers(self.usage, entry | {"by_role": {role: entry}})
         self.count("model_calls")
 
-    def update(self, score: float | None = None, detail: str = "", **updates: Any) -> dict:
+    def update(self, score: float | None = None, detail: str = "", stage_extra: dict | None = None,
+               **updates: Any) -> dict:
+        """The node's state update: its stage record, counters and usage, plus ``updates``."""
         stage = {"node": self.node, "path": self.path, "start": round(self.started, 3),
-                 "duration": round(time.time() - self.started, 3), "score": score, "detail": detail}
+                 "duration": round(time.time() - self.started, 3), "score": score, "detail": detail,
+                 **({"scripts": self.scripts} if self.scripts else {}),
+                 **({"leakage": self.findings} if self.findings else {}), **(stage_extra or {})}
         emit({"event": "stage", **stage})
         return {"stages": [stage], "counts": dict(self.counts), "usage": self.usage, **updates}
 

@@ -28,7 +28,7 @@ def data_usage_checker(state: PathState, runtime: Runtime[Context]) -> dict:
     rec = Recorder("data_usage_checker", state["path_id"])
     prompt = prompts.DATA_USAGE.format(code=best["code"], **task_prompt_fields(task, ctx))
     try:
-        revised = ask(ctx, rec, "data_usage", prompt, {"task": public_task(task), "code": best["code"]}, parse_usage)
+        revised = ask(ctx, rec, "data_usage_checker", prompt, {"task": public_task(task), "code": best["code"]}, parse_usage)
     except ReplyError as exc:
         return rec.update(score=best["score"], detail=f"reply unusable: {exc}")
     if revised is None or revised == best["code"]:

@@ -46,7 +46,7 @@ def refiner_coder(state: PathState, runtime: Runtime[Context]) -> dict:
     if candidate is not None and candidate["ok"] and (
         inner_best is None or is_better(score, inner_best["score"], task["lower_is_better"])
     ):
-        inner_best = candidate
+        inner_best = candidate | {"plan": plan}
     return rec.update(score=score, detail=f"t={t} k={k}: {plan[:100]}", plan_history=history,
                       inner_best=inner_best, inner_step=k + 1)
 
@@ -79,6 +79,8 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
     if inner_best is not None and is_better(inner_best["score"], best["score"], task["lower_is_better"]):
         rec.count("refinements_accepted")
         return rec.update(score=inner_best["score"], detail=f"t={t}: improved {best['score']} -> {inner_best['score']}",
+                          stage_extra={"from_script": best["workdir"], "to_script": inner_best["workdir"],
+                                       "plan": inner_best.get("plan", "")},
                           best=inner_best | {"refined_from": best["name"]}, refined_blocks=refined, outer_step=t + 1)
     return rec.update(score=best["score"], detail=f"t={t}: no improvement, kept s_t",
                       refined_blocks=refined, outer_step=t + 1)

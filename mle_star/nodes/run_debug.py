@@ -74,6 +74,8 @@ def run_checked(ctx: Context, rec: Recorder, state: dict, code: str, name: str, 
     )
     rec.merge(out.get("counts"), out.get("usage"))
     result = out["result"]
+    rec.scripts.append(result["workdir"])
+    rec.findings += [f for f in out.get("leakage", []) if f["status"] != "No Data Leakage"]
     return Solution(name=name, code=out["code"], score=result["score"], ok=bool(result["ok"]),
                     workdir=result["workdir"], duration=float(result["duration"]), error=result.get("error", ""),
                     **({"leakage": out["leakage"]} if out.get("leakage") else {}))
