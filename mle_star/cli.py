@@ -73,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     resume = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     resume.add_argument("run_dir")
+    bench = sub.add_parser("bench", help="run and grade every task of a make_tasks.py output beside an XGBoost baseline")
+    bench.add_argument("tasks_dir")
+    bench.add_argument("--out", default="bench-results", help="results folder (default bench-results)")
+    bench.add_argument("--preset", default="laptop", choices=["paper", "laptop", "quick"])
+    bench.add_argument("--tasks", help="comma-separated task names (default: all)")
+    bench.add_argument("--task-time-limit", type=float, default=900.0, help="seconds per task (default 900)")
+    bench.add_argument("--script-timeout", type=float, default=600.0, dest="script_timeout")
+    bench.add_argument("--seed", type=int, default=42)
+    for loop in ("num-candidates", "outer-loops", "inner-loops", "parallel-solutions", "ensemble-rounds"):
+        bench.add_argument(f"--{loop}", type=int, dest=loop.replace("-", "_"), help="override the preset")
     report = sub.add_parser("report", help="write RUN_DIR/report.html from the run's run.json")
     report.add_argument("run_dir")
     example = sub.add_parser("example", help="write an example task built from a dataset shipped with scikit-learn")
@@ -101,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             path = write_example(args.name, args.out_dir)
             print(f"wrote task '{args.name}' to {path} (agent data in {path / 'public'})")
             return EXIT_OK
+        if args.command == "bench":
+            return bench(args)
         if args.command == "report":
             from mle_star.report import rewrite_report
 
@@ -141,6 +153,21 @@ def run(args: argparse.Namespace) -> int:
         inputs["lower_is_better"] = args.lower_is_better
     (run_dir / "cli.json").write_text(json.dumps({"inputs": inputs, "context": ctx.to_dict()}, indent=1))
     return _execute(run_dir, ctx, inputs)
+
+
+def bench(args: argparse.Namespace) -> int:
+    from mle_star.bench import run_bench
+
+    loops = ("num_candidates", "outer_loops", "inner_loops", "parallel_solutions", "ensemble_rounds")
+    try:
+        rows = run_bench(args.tasks_dir, args.out, preset=args.preset,
+                         only=args.tasks.split(",") if args.tasks else None, time_limit=args.task_time_limit,
+                         script_timeout=args.script_timeout, seed=args.seed,
+                         overrides={k: getattr(args, k) for k in loops if getattr(args, k) is not None})
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    print((Path(args.out) / "results.md").read_text())
+    return EXIT_OK if rows and all(r["valid"] for r in rows) else EXIT_NO_SUBMISSION
 
 
 def resume(run_dir: str) -> int:

@@ -64,3 +64,40 @@ def test_literal_round_trips_code_with_backslashes_and_quotes():
 
     for text in ["a = r'\\d+'\n", "x = '''q'''\n", "ends with backslash \\", "it's"]:
         assert ast.literal_eval(literal(text)) == text
+
+
+def _member(noise: float, seed: int) -> str:
+    """A stand-in solution that leaves validation predictions behind, as real members do."""
+    return (
+        "import numpy as np\n"
+        "rng = np.random.default_rng(0)\n"
+        "y_valid = rng.normal(size=400)\n"
+        f"valid_pred = y_valid + {noise} * np.random.default_rng({seed}).normal(size=400)\n"
+        "def score(y, p):\n"
+        "    return float(np.sqrt(np.mean((y - p) ** 2)))\n"
+        "print('Final Validation Performance:', score(y_valid, valid_pred))\n"
+    )
+
+
+def test_weighted_ensemble_fits_weights_on_validation_predictions(tmp_path, diabetes_task):
+    import re
+    import subprocess
+    import sys
+
+    from mle_star.engineer.scripts import render_ensemble
+    from mle_star.tools.runner import parse_score
+    from mle_star.tools.task import load_task
+
+    task = load_task(diabetes_task).to_dict()  # rmse, lower is better
+    members = [_member(0.1, 1), _member(2.0, 2)]
+    results = {}
+    for plan in ("mean", "weighted"):
+        script = tmp_path / f"{plan}.py"
+        script.write_text(render_ensemble(members, plan, task, final=False))
+        done = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, check=True)
+        weights = [float(w) for w in re.search(r"weights: \[(.*)\]", done.stdout).group(1).split(",")]
+        results[plan] = (parse_score(done.stdout), weights)
+    assert results["mean"][1] == [0.5, 0.5]
+    good, bad = results["weighted"][1]
+    assert good > 0.9 and bad < 0.1  # the accurate member gets the weight
+    assert results["weighted"][0] < results["mean"][0]  # and the cross-fitted score is better

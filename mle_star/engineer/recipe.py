@@ -165,7 +165,7 @@ def make_preprocessor(family: str, num: list, cat: list, text: list):
             parts.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), cat))
         else:
             parts.append(("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency={int(spec.get("min_frequency", 5))}), cat))
-    if family in {SPARSE_FAMILIES!r}:
+    if family in {SPARSE_FAMILIES!r} and {spec.get("text", True)!r}:
         for col in text:
             parts.append((f"words_{{col}}", TfidfVectorizer(max_features={int(spec.get("tfidf_max_features", 20000))}, ngram_range=(1, {ngrams}), min_df=2, sublinear_tf=True), col))
 '''
