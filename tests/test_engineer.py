@@ -101,3 +101,28 @@ def test_weighted_ensemble_fits_weights_on_validation_predictions(tmp_path, diab
     good, bad = results["weighted"][1]
     assert good > 0.9 and bad < 0.1  # the accurate member gets the weight
     assert results["weighted"][0] < results["mean"][0]  # and the cross-fitted score is better
+
+
+def test_planner_exploits_what_beat_the_current_score(task_facts):
+    code = render_solution(task_facts, default_recipe(task_facts, "xgboost"))
+    block = block_span(code, "model")
+    history = [{"plan": "[model:xgb_slow_learning] a", "score": 0.95},  # better than 0.90
+               {"plan": "[model:add_hgb] b", "score": 0.85}]  # worse
+    ask = lambda h: roles.refiner_planner(payload(task_facts, code_block=block, history=h, base_score=0.90))  # noqa: E731
+    plan = ask(history)
+    assert plan_tag(plan) == ("model", "xgb_slow_learning*2")
+    twice = parse_recipe(roles.refiner_coder(payload(task_facts, code_block=block, plan=plan)))["model"]["models"][0]
+    assert twice["params"]["learning_rate"] == 0.0125 and twice["params"]["n_estimators"] == 2000
+    history.append({"plan": plan, "score": 0.97})  # going further helped: go further still
+    assert plan_tag(ask(history)) == ("model", "xgb_slow_learning*3")
+    history += [{"plan": "[model:xgb_slow_learning*3] c", "score": 0.93}, {"plan": "[model:xgb_deeper] d", "score": 0.96}]
+    assert plan_tag(ask(history)) == ("model", "xgb_slow_learning*2+xgb_deeper")  # combine the two best
+
+
+def test_extractor_turns_a_winning_ablation_variant_into_the_plan(task_facts):
+    code = render_solution(task_facts, default_recipe(task_facts, "hgb"))
+    output = "Ablation | baseline | 0.990\nAblation | model: linear instead of hgb | 0.997\n"
+    summary = roles.ablation_summary(payload(task_facts, output=output))
+    reply = roles.extractor(payload(task_facts, code=code, summaries=[summary]))
+    first = json.loads(reply.split("```json\n")[1].split("```")[0])[0]
+    assert plan_tag(first["plan"]) == ("model", "add_linear")

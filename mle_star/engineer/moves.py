@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mle_star.engineer.recipe import default_params
 
-TAG_RE = re.compile(r"^\s*\[(\w+):([\w.+-]+)\]")
+TAG_RE = re.compile(r"^\s*\[(\w+):([\w.+*-]+)\]")
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,8 @@ MOVES: list[Move] = [
     Move("features", "numeric_products", "Add pairwise products of the four numeric columns most correlated with the target.", _set(numeric_products=True)),
     Move("features", "missing_count", "Add the number of missing values per row as a feature.", _set(missing_count=True)),
     Move("features", "text_stats", "Add text statistics (length, word count, exclamation marks, share of capitals) for free-text columns.", _when(_has_text, _set(text_stats=True))),
+    Move("features", "none", "Remove the feature engineering: the ablation showed the raw columns do better.",
+         lambda spec, task: {k: False for k in spec} if any(spec.values()) else None),
     Move("features", "no_date_parts", "Stop expanding date-like columns into parts; treat them as categories.", _set(date_parts=False)),
     # preprocess
     Move("preprocess", "tfidf_bigrams", "Use word uni- and bi-grams in the TF-IDF vectoriser.", _when(_has_text, _set(tfidf_ngrams=2))),
@@ -166,18 +168,62 @@ def moves_for(kind: str, spec: dict | None = None) -> list[Move]:
 
 
 def find_move(kind: str, name: str) -> Move | None:
+    """The move a plan tag names: a single move, ``a*n`` (a applied n times) or ``a+b``."""
+    if "+" in name:
+        parts = [find_move(kind, part) for part in name.split("+")]
+        return _compose(kind, name, parts) if all(parts) else None
+    base, _, times = name.rpartition("*")
+    if base and times.isdigit():
+        single = find_move(kind, base)
+        return _compose(kind, name, [single] * int(times)) if single else None
     if name.startswith("scale-"):
         family, param, factor = name.split("-", 1)[1].rsplit("-", 2)
         return _scale_move(family, param, float(factor)) if kind == "model" else None
     return next((m for m in MOVES if m.kind == kind and m.name == name), None)
 
 
-def next_plan(kind: str, spec: dict, task: dict, tried: list[str]) -> Move | None:
-    """The first applicable move for this block that no earlier plan used."""
-    used = {plan_tag(p) for p in tried}
+def _compose(kind: str, name: str, parts: list[Move]) -> Move:
+    def apply(spec: dict, task: dict) -> dict | None:
+        current: dict | None = spec
+        for part in parts:
+            current = part.apply(current, task)
+            if current is None:  # every step must change something
+                return None
+        return current
+
+    text = " Then: ".join(dict.fromkeys(p.text for p in parts))
+    if len(set(p.name for p in parts)) == 1 and len(parts) > 1:
+        text = f"Go further in the direction that helped: {parts[0].text} (applied {len(parts)} times)."
+    return Move(kind, name, text, apply)
+
+
+def next_plan(kind: str, spec: dict, task: dict, history: list[dict], base_score: float | None = None,
+              lower_is_better: bool = False) -> Move | None:
+    """The next plan for a block, informed by every earlier (plan, score) pair.
+
+    After two attempts, if some plan beat the current solution, exploit it: push the best
+    one further (``best*n``) or combine the two best (``best+second``). Otherwise explore the
+    first applicable move no plan used yet. A plan is never repeated.
+    """
+    from mle_star.tools.metrics import is_better
+
+    used = {plan_tag(h["plan"]) for h in history}
+    proposals: list[str] = []
+    improving = [h for h in history if base_score is not None and plan_tag(h["plan"])
+                 and is_better(h.get("score"), base_score, lower_is_better)]
+    improving.sort(key=lambda h: h["score"] if lower_is_better else -h["score"])
+    if len(history) >= 2 and improving:
+        best = plan_tag(improving[0]["plan"])[1]
+        base, _, times = best.rpartition("*")
+        if "+" not in best:
+            proposals.append(f"{base}*{int(times) + 1}" if base and times.isdigit() else f"{best}*2")
+        if len(improving) >= 2:
+            proposals.append(f"{best}+{plan_tag(improving[1]['plan'])[1]}")
+    for name in proposals:
+        move = find_move(kind, name)
+        if move is not None and (kind, name) not in used and move.apply(spec, task) is not None:
+            return move
     for move in moves_for(kind, spec):
-        if (move.kind, move.name) in used:
-            continue
-        if move.apply(spec, task) is not None:
+        if (move.kind, move.name) not in used and move.apply(spec, task) is not None:
             return move
     return None

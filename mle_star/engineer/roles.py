@@ -141,21 +141,39 @@ def ablation_summary(p: dict) -> str:
     return "\n".join(lines)
 
 
-SUMMARY_LINE = re.compile(r"^- (\w+): variant '.*' scored \S+ \(delta ([-+]\d+\.\d+)\)", re.M)
+SUMMARY_LINE = re.compile(r"^- (\w+): variant '(.*)' scored \S+ \(delta ([-+]\d+\.\d+)\); the current block is (not )?better", re.M)
+
+
+def suggested_move(kind: str, label: str, spec: dict) -> str | None:
+    """The move that turns an ablation variant which beat the current block into a plan."""
+    if kind == "model":
+        match = re.match(r"(\w+) instead of", label)
+        return f"add_{match.group(1)}" if match else None
+    return {("features", "no feature engineering"): "none", ("target", "raw target (no transform)"): "none",
+            ("target", "log1p target transform"): "log1p",
+            ("preprocess", "one-hot encoding instead of ordinal codes"): "onehot_categoricals"}.get((kind, label))
 
 
 def extractor(p: dict) -> str:
     code, task = p["code"], p["task"]
     refined = {block_kind(b) for b in p.get("refined_blocks", [])}
     effects: dict[str, float] = {}
+    beaten: dict[str, str] = {}  # kind -> label of a variant that beat the current block
     for summary in p.get("summaries", []):  # later studies overwrite earlier ones
-        for kind, delta in SUMMARY_LINE.findall(summary):
+        for kind, label, delta, not_better in SUMMARY_LINE.findall(summary):
             effects[kind] = abs(float(delta))
+            if not_better and float(delta) != 0.0:
+                beaten[kind] = label
+            else:
+                beaten.pop(kind, None)
     recipe = _script_recipe(p, code)
     present = [k for k in BLOCK_KINDS if block_span(code, k)]
     ranked = sorted(present, key=lambda k: (k in refined, -effects.get(k, -1.0), BLOCK_KINDS.index(k)))
     for kind in ranked:
-        move = next_plan(kind, recipe[kind], task, [])
+        hint = suggested_move(kind, beaten[kind], recipe[kind]) if kind in beaten else None
+        move = find_move(kind, hint) if hint else None
+        if move is None or move.apply(recipe[kind], task) is None:
+            move = next_plan(kind, recipe[kind], task, [])
         if move is not None:
             return json_reply([{"code_block": block_span(code, kind), "plan": move.plan()}])
     kind = ranked[0]
@@ -178,8 +196,8 @@ def refiner_planner(p: dict) -> str:
     block, task = p["code_block"], p["task"]
     kind = block_kind(block)
     spec = parse_recipe(block).get(kind or "")
-    tried = [h["plan"] for h in p.get("history", [])]
-    move = next_plan(kind, spec, task, tried) if kind and spec else None
+    move = next_plan(kind, spec, task, p.get("history", []), p.get("base_score"), task["lower_is_better"]) \
+        if kind and spec else None
     if move is None:
         return f"[{kind}:keep] Every change in my repertoire for this block has been tried; keep the block as it is."
     return move.plan()

@@ -56,11 +56,12 @@ def refiner_planner(state: PathState, runtime: Runtime[Context]) -> dict:
     rec = Recorder("refiner_planner", state["path_id"])
     history = state.get("plan_history", [])
     shown = "\n".join(f"- plan: {h['plan']}\n  score: {h['score']}" for h in history)
-    prompt = prompts.REFINER_PLANNER.format(code_block=state["code_block"], history=shown,
+    prompt = prompts.REFINER_PLANNER.format(code_block=state["code_block"], history=shown, score=state["best"]["score"],
                                             **task_prompt_fields(task, ctx))
     try:
         plan = ask(ctx, rec, "refiner_planner", prompt,
-                   {"task": public_task(task), "code_block": state["code_block"], "history": history},
+                   {"task": public_task(task), "code_block": state["code_block"], "history": history,
+                    "base_score": state["best"]["score"]},
                    nonempty).strip()
     except ReplyError as exc:
         plan = f"{state['plan']} (planner reply unusable: {exc})"

@@ -153,7 +153,7 @@ script) in one ```python block; it must fit where the old block was."""
 REFINER_PLANNER = """# Competition
 {description}
 
-# Code block
+# Code block (the current solution scores {score})
 ```python
 {code_block}
 ```
