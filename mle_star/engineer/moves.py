@@ -161,10 +161,12 @@ def _scale_moves(spec: dict | None) -> list[Move]:
             for param in sorted(m["params"])]
 
 
-def moves_for(kind: str, spec: dict | None = None) -> list[Move]:
-    """The hand-written moves for a block, then generated ones so plans never run out."""
+def moves_for(kind: str, spec: dict | None = None, offset: int = 0) -> list[Move]:
+    """The hand-written moves for a block (rotated by ``offset`` so solution paths explore in
+    different orders), then generated ones so plans never run out."""
     fixed = [m for m in MOVES if m.kind == kind]
-    return fixed + (_scale_moves(spec) if kind == "model" else [])
+    shift = (2 * offset) % len(fixed) if fixed else 0
+    return fixed[shift:] + fixed[:shift] + (_scale_moves(spec) if kind == "model" else [])
 
 
 def find_move(kind: str, name: str) -> Move | None:
@@ -198,7 +200,7 @@ def _compose(kind: str, name: str, parts: list[Move]) -> Move:
 
 
 def next_plan(kind: str, spec: dict, task: dict, history: list[dict], base_score: float | None = None,
-              lower_is_better: bool = False) -> Move | None:
+              lower_is_better: bool = False, offset: int = 0) -> Move | None:
     """The next plan for a block, informed by every earlier (plan, score) pair.
 
     After two attempts, if some plan beat the current solution, exploit it: push the best
@@ -223,7 +225,7 @@ def next_plan(kind: str, spec: dict, task: dict, history: list[dict], base_score
         move = find_move(kind, name)
         if move is not None and (kind, name) not in used and move.apply(spec, task) is not None:
             return move
-    for move in moves_for(kind, spec):
+    for move in moves_for(kind, spec, offset):
         if (move.kind, move.name) not in used and move.apply(spec, task) is not None:
             return move
     return None

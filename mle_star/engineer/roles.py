@@ -173,7 +173,7 @@ def extractor(p: dict) -> str:
         hint = suggested_move(kind, beaten[kind], recipe[kind]) if kind in beaten else None
         move = find_move(kind, hint) if hint else None
         if move is None or move.apply(recipe[kind], task) is None:
-            move = next_plan(kind, recipe[kind], task, [])
+            move = next_plan(kind, recipe[kind], task, [], offset=p.get("path_id") or 0)
         if move is not None:
             return json_reply([{"code_block": block_span(code, kind), "plan": move.plan()}])
     kind = ranked[0]
@@ -196,8 +196,8 @@ def refiner_planner(p: dict) -> str:
     block, task = p["code_block"], p["task"]
     kind = block_kind(block)
     spec = parse_recipe(block).get(kind or "")
-    move = next_plan(kind, spec, task, p.get("history", []), p.get("base_score"), task["lower_is_better"]) \
-        if kind and spec else None
+    move = next_plan(kind, spec, task, p.get("history", []), p.get("base_score"), task["lower_is_better"],
+                     offset=p.get("path_id") or 0) if kind and spec else None
     if move is None:
         return f"[{kind}:keep] Every change in my repertoire for this block has been tried; keep the block as it is."
     return move.plan()

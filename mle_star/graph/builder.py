@@ -15,6 +15,7 @@ from langgraph.types import Send
 
 from mle_star.config import Context
 from mle_star.nodes.ablation import ablation_coder, ablation_summarizer
+from mle_star.nodes.common import ensemble_time_left, search_time_left
 from mle_star.nodes.data_usage import data_usage_checker
 from mle_star.nodes.ensembler import ensemble_planner, ensembler, gather_solutions
 from mle_star.nodes.extractor import extractor
@@ -33,14 +34,6 @@ from mle_star.state import (
     PathOutput,
     PathState,
 )
-
-
-def _search_budget_left(state: dict, ctx: Context) -> bool:
-    """Keep a reserve for the ensemble and the final run (one script time plus a tenth of the limit)."""
-    from mle_star.nodes.common import time_left
-
-    return time_left(state) > ctx.script_timeout + 0.1 * ctx.time_limit
-
 
 # -- one solution path ---------------------------------------------------------------------------
 
@@ -61,7 +54,7 @@ def after_merger(state: PathState, runtime: Runtime[Context]) -> str:
 
 def start_outer_step(state: PathState, runtime: Runtime[Context]) -> str:
     ctx = runtime.context
-    if state.get("outer_step", 0) < ctx.outer_loops and _search_budget_left(state, ctx):
+    if state.get("outer_step", 0) < ctx.outer_loops and search_time_left(state, ctx):
         return "ablation"
     return "path_result"
 
@@ -72,7 +65,7 @@ def after_extractor(state: PathState, runtime: Runtime[Context]) -> str:
 
 def after_refiner_coder(state: PathState, runtime: Runtime[Context]) -> str:
     ctx = runtime.context
-    if state.get("inner_step", 0) < ctx.inner_loops and _search_budget_left(state, ctx):
+    if state.get("inner_step", 0) < ctx.inner_loops and search_time_left(state, ctx):
         return "refiner_planner"
     return "accept_refinement"
 
@@ -116,9 +109,7 @@ def fan_out_paths(state: MLEStarState, runtime: Runtime[Context]) -> list[Send]:
 def start_ensemble_round(state: MLEStarState, runtime: Runtime[Context]) -> str:
     ctx = runtime.context
     enough = len([s for s in state.get("solutions", []) if s.get("ok")]) >= 2
-    from mle_star.nodes.common import time_left
-
-    if enough and state.get("ensemble_round", 0) < ctx.ensemble_rounds and time_left(state) > 2 * ctx.script_timeout:
+    if enough and state.get("ensemble_round", 0) < ctx.ensemble_rounds and ensemble_time_left(state, ctx):
         return "ensemble_planner"
     return "submission"
 

@@ -99,7 +99,7 @@ def reply_text(reply: BaseMessage) -> str:
 def ask(ctx: Context, rec: Recorder, role: str, prompt: str, payload: dict, parse: Callable[[str], T]) -> T:
     """Ask the role's model; parse the reply; re-ask (bounded) with the parse error if unusable."""
     model = ctx.llm if ctx.llm is not None else chat_model(ctx.model, role)
-    data = payload | {"role": role, "seed": ctx.seed, "subsample": ctx.subsample_rows,
+    data = {"path_id": rec.path} | payload | {"role": role, "seed": ctx.seed, "subsample": ctx.subsample_rows,
                       "timeout": ctx.script_timeout}
     messages: list[BaseMessage] = [SystemMessage(prompts.SYSTEM),
                                    HumanMessage(prompt, additional_kwargs={PAYLOAD_KEY: data})]
@@ -126,6 +126,20 @@ def runner(ctx: Context, run_dir: str, task: dict) -> ScriptRunner:
 
 def time_left(state: dict) -> float:
     return float(state.get("deadline", float("inf"))) - time.time()
+
+
+def search_time_left(state: dict, ctx: Context) -> bool:
+    """May a search loop take another step? Only if, after it, there is still time for the
+    ensemble and the final run (sized from how long the current best solution takes)."""
+    duration = float((state.get("best") or {}).get("duration") or 0.0)
+    reserve = 0.1 * ctx.time_limit + (2 * ctx.parallel_solutions + 2) * duration
+    return time_left(state) > reserve + duration
+
+
+def ensemble_time_left(state: dict, ctx: Context) -> bool:
+    """Another ensemble round retrains every member; the final ensemble does so twice."""
+    members = sum(float(s.get("duration") or 0.0) for s in state.get("solutions", []))
+    return time_left(state) > 3 * members + 0.02 * ctx.time_limit
 
 
 def task_prompt_fields(task: dict, ctx: Context | None = None) -> dict:

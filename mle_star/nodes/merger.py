@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import prompts
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task, task_prompt_fields, time_left
+from mle_star.nodes.common import Recorder, ask, public_task, search_time_left, task_prompt_fields
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import PathState, Solution
 from mle_star.tools.code import ReplyError, extract_code
@@ -31,7 +31,7 @@ def merger(state: PathState, runtime: Runtime[Context]) -> dict:
     best = state.get("best") or ranked[0]
     first = {"best": best, "initial_score": best["score"]} if not state.get("best") else {}
     index = state.get("merge_index") or 1
-    if index >= len(ranked) or time_left(state) < ctx.script_timeout:
+    if index >= len(ranked) or not search_time_left(state | {"best": best}, ctx):
         return rec.update(score=best["score"], detail="nothing left to merge", merge_done=True, **first)
     other = ranked[index]
     prompt = prompts.MERGER.format(base_code=best["code"], base_score=best["score"], candidate_code=other["code"],

@@ -12,7 +12,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, emit, runner
+from mle_star.nodes.common import Recorder, emit, runner, time_left
 from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
 from mle_star.state import ExecState, Solution
@@ -27,6 +27,8 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
     rec = Recorder("execute")
     emit({"event": "script_started", "name": name})
     timeout = ctx.script_timeout * (2 if state.get("kind") in ("ablation", "submission") else 1)
+    if state.get("kind") != "submission":  # search scripts never run past the run's deadline
+        timeout = min(timeout, max(30.0, time_left(state)))
     result = runner(ctx, state["run_dir"], state["task"]).run(state["code"], name, timeout=timeout)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
@@ -69,7 +71,8 @@ run_and_debug = build_run_and_debug().compile(checkpointer=False, name="run_and_
 def run_checked(ctx: Context, rec: Recorder, state: dict, code: str, name: str, kind: str = "solution") -> Solution:
     """Run ``code`` through the run-and-debug subgraph; the final attempt as a Solution."""
     out = run_and_debug.invoke(
-        {"task": state["task"], "run_dir": state["run_dir"], "name": name, "kind": kind, "code": code, "attempt": 0},
+        {"task": state["task"], "run_dir": state["run_dir"], "name": name, "kind": kind, "code": code, "attempt": 0,
+         "deadline": state.get("deadline", float("inf"))},
         context=ctx,
     )
     rec.merge(out.get("counts"), out.get("usage"))

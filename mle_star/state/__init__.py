@@ -147,6 +147,7 @@ class CandidateInput(TypedDict):
 class ExecState(Telemetry, total=False):
     task: dict
     run_dir: str
+    deadline: float
     name: str
     kind: str  # solution | ablation | ensemble | submission
     code: str
