@@ -127,6 +127,9 @@ class ScriptRunner:
         with self._slots:
             result = self._execute(script, workdir, name, timeout)
         (workdir / "result.json").write_text(json.dumps(result.to_dict() | {"sha256": digest}, indent=1))
+        with open(self.run_dir / "executions.jsonl", "a") as log:  # one line per real (uncached) execution
+            log.write(json.dumps({"name": name, "sha256": digest, "score": result.score,
+                                  "duration": result.duration}) + "\n")
         return result
 
     def _cached(self, workdir: Path, digest: str) -> ExecResult | None:
