@@ -46,6 +46,32 @@ class Progress:
         print(f"[{time.time() - self.t0:7.1f}s] {text}", file=self.stream or sys.stderr, flush=True)
 
 
+def ask_reviewer(request: dict) -> dict:
+    """Show a paused step to the person at the terminal and read their decision from stdin."""
+    out = sys.stderr
+    if request.get("kind") == "plan":
+        print(f"\n[review] path {request['path']}, outer step {request['outer_step']}, attempt "
+              f"{request['inner_step']} (current score {request['score']})\n--- block ---\n"
+              f"{request['code_block']}\n--- plan ---\n{request['plan']}", file=out)
+        answer = _read("accept (a), edit (e) or skip (s)? ")
+        if answer.startswith("e"):
+            return {"action": "edit", "plan": _read("new plan: ")}
+        return {"action": "skip" if answer.startswith("s") else "accept"}
+    print("\n[review] submit one of these (best first):", file=out)
+    for c in request.get("candidates", []):
+        print(f"  {c['name']}: {c['score']}", file=out)
+    answer = _read("accept the first (a), choose another (e) or skip the submission (s)? ")
+    if answer.startswith("e"):
+        return {"action": "edit", "candidate": _read("name: ")}
+    return {"action": "skip" if answer.startswith("s") else "accept"}
+
+
+def _read(prompt: str) -> str:
+    print(prompt, end="", file=sys.stderr, flush=True)
+    line = sys.stdin.readline()
+    return line.strip().lower() if prompt.endswith("? ") else line.strip()
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-dir", help="where scripts, outputs and the report go (default runs/<task>-<time>)")
     p.add_argument("--model", help="'offline' (default without an API key) or an init_chat_model id")
@@ -59,6 +85,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--script-timeout", type=float, dest="script_timeout", help="one script, seconds (default 1800)")
     p.add_argument("--max-parallel", type=int, dest="max_parallel", help="scripts at once (default: CPU count)")
     p.add_argument("--seed", type=int, help="seed for the engineer and generated scripts (default 42)")
+    p.add_argument("--review", choices=["plans"], help="pause before each refinement plan and before submission")
     p.add_argument("--metric", help="metric name, overriding the description (auc, rmse, rmsle, ...)")
     direction = p.add_mutually_exclusive_group()
     direction.add_argument("--lower-is-better", dest="lower_is_better", action="store_const", const=True)
@@ -192,11 +219,19 @@ def _execute(run_dir: Path, ctx: Context, inputs: dict | None) -> int:
     if inputs is None and not graph.get_state(config).next:
         print("mle-star: this run already finished", file=sys.stderr)
     else:
+        from langgraph.types import Command
+
         from mle_star.tools.task import TaskError
 
+        command: dict | Command | None = inputs
         try:
-            for _ns, event in graph.stream(inputs, config, context=ctx, stream_mode="custom", subgraphs=True):
-                progress(event)
+            while True:
+                for _ns, event in graph.stream(command, config, context=ctx, stream_mode="custom", subgraphs=True):
+                    progress(event)
+                pending = graph.get_state(config).interrupts
+                if not pending:
+                    break
+                command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
         except TaskError as exc:
             return _fail(str(exc))
     values = graph.get_state(config).values

@@ -43,6 +43,9 @@ class Context:
     check_leakage: bool = field(default=True, metadata={"doc": "Run the leakage checker before each run."})
     check_data_usage: bool = field(default=True, metadata={"doc": "Run the data-usage checker once per path."})
     run_dir: str = field(default="", metadata={"doc": "Where scripts, outputs and the report go."})
+    review: str = field(
+        default="", metadata={"doc": "'plans': pause (interrupt) before each refinement plan and before submission."},
+    )
     llm: Any = field(
         default=None, repr=False, compare=False,
         metadata={"doc": "A LangChain chat model object for every role (embedding, tests); overrides model."},
@@ -77,5 +80,7 @@ class Context:
         for name in ("outer_loops", "inner_loops", "ensemble_rounds", "debug_rounds", "parse_retries"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        if self.review not in ("", "plans"):
+            raise ValueError(f"unknown review mode '{self.review}' (known: plans)")
         if self.script_timeout <= 0 or self.time_limit <= 0:
             raise ValueError("time limits must be positive")

@@ -128,6 +128,24 @@ def time_left(state: dict) -> float:
     return float(state.get("deadline", float("inf"))) - time.time()
 
 
+def review(ctx: Context, request: dict) -> dict:
+    """Human in the loop: pause the run with ``request`` when reviewing, return the decision.
+
+    The person answers {"action": "accept"}, {"action": "edit", ...} or {"action": "skip"};
+    without review (or with an unreadable answer) the decision is "accept".
+    """
+    if ctx.review != "plans":
+        return {"action": "accept"}
+    from langgraph.types import interrupt
+
+    decision = interrupt(request)
+    if isinstance(decision, str):
+        decision = {"action": decision}
+    if not isinstance(decision, dict) or decision.get("action") not in ("accept", "edit", "skip"):
+        return {"action": "accept"}
+    return decision
+
+
 def search_time_left(state: dict, ctx: Context) -> bool:
     """May a search loop take another step? Only if, after it, there is still time for the
     ensemble and the final run (sized from how long the current best solution takes)."""

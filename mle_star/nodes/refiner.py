@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import prompts
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task, task_prompt_fields
+from mle_star.nodes.common import Recorder, ask, public_task, review, task_prompt_fields
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import PathState
 from mle_star.tools.code import ReplyError, clean_block, extract_code, nonempty, replace_block
@@ -27,9 +27,18 @@ def refiner_coder(state: PathState, runtime: Runtime[Context]) -> dict:
     t, k = state.get("outer_step", 0), state.get("inner_step", 0)
     rec = Recorder("refiner_coder", state["path_id"])
     block, plan = state["code_block"], state["plan"]
-    prompt = prompts.REFINER_CODER.format(code_block=block, plan=plan, **task_prompt_fields(task, ctx))
     history = list(state.get("plan_history", []))
     inner_best = state.get("inner_best")
+    decision = review(ctx, {"kind": "plan", "path": state["path_id"], "outer_step": t, "inner_step": k,
+                            "code_block": block, "plan": plan, "score": best["score"]})
+    if decision["action"] == "skip":
+        rec.count("plans_skipped")
+        history.append({"plan": f"{plan} (skipped by the reviewer)", "score": None})
+        return rec.update(detail=f"t={t} k={k}: skipped by the reviewer", plan_history=history, inner_step=k + 1)
+    if decision["action"] == "edit" and str(decision.get("plan", "")).strip():
+        rec.count("plans_edited")
+        plan = str(decision["plan"]).strip()
+    prompt = prompts.REFINER_CODER.format(code_block=block, plan=plan, **task_prompt_fields(task, ctx))
     try:
         new_block = ask(ctx, rec, "refiner_coder", prompt,
                         {"task": public_task(task), "code_block": block, "plan": plan}, _block)

@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import prompts
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task, task_prompt_fields
+from mle_star.nodes.common import Recorder, ask, public_task, review, task_prompt_fields
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import MLEStarState
 from mle_star.tools.code import ReplyError, extract_code
@@ -36,7 +36,15 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     rec = Recorder("submission")
     run_dir = Path(state["run_dir"])
     errors = []
-    for i, best in enumerate(final_candidates(state)):
+    candidates = final_candidates(state)
+    decision = review(ctx, {"kind": "submission", "candidates": [
+        {"name": c["name"], "score": c["score"]} for c in candidates]})
+    if decision["action"] == "skip":
+        return rec.update(detail="skipped by the reviewer", error="the reviewer skipped the submission")
+    if decision["action"] == "edit":  # the reviewer picked which solution to submit
+        chosen = [c for c in candidates if c["name"] == decision.get("candidate")]
+        candidates = chosen + [c for c in candidates if c not in chosen]
+    for i, best in enumerate(candidates):
         prompt = prompts.SUBMISSION.format(code=best["code"], score=best["score"], **task_prompt_fields(task, ctx))
         try:
             code = ask(ctx, rec, "submission", prompt, {"task": public_task(task), "code": best["code"]}, extract_code)
