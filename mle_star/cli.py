@@ -26,7 +26,9 @@ class Progress:
 
     def __call__(self, event: dict) -> None:
         kind = event.get("event")
-        if kind == "task":
+        if kind == "notice":
+            self._line(event["text"])
+        elif kind == "task":
             self.lower = event["lower_is_better"]
             self._line(f"task {event['name']}: {event['type']}, metric {event['metric']} "
                        f"({'lower' if self.lower else 'higher'} is better); run dir {event['run_dir']}")
@@ -74,7 +76,11 @@ def _read(prompt: str) -> str:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-dir", help="where scripts, outputs and the report go (default runs/<task>-<time>)")
-    p.add_argument("--model", help="'offline' (default without an API key) or an init_chat_model id")
+    p.add_argument("--model", help="'auto' (default: Gemini if GOOGLE_API_KEY is set, else offline), 'offline' "
+                                    "or an init_chat_model id such as google_genai:gemini-2.5-pro")
+    p.add_argument("--role-model", action="append", metavar="ROLE=ID", dest="role_model",
+                   help="model for one role, e.g. ablation_summarizer=google_genai:gemini-2.5-flash (repeatable)")
+    p.add_argument("--prices", dest="prices_file", help="JSON price table (USD per million tokens) for cost estimates")
     p.add_argument("--num-candidates", type=int, dest="num_candidates", help="M (default 4)")
     p.add_argument("--outer-loops", type=int, dest="outer_loops", help="T (default 4)")
     p.add_argument("--inner-loops", type=int, dest="inner_loops", help="K (default 4)")
@@ -159,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     from mle_star.tools.task import TaskError, load_task
 
     overrides = {f.name: getattr(args, f.name, None) for f in fields(Context)}
+    if args.role_model:
+        overrides["role_models"] = ",".join(args.role_model)
     try:
         ctx = Context.from_env(**overrides)
         ctx.validate()
@@ -234,6 +242,13 @@ def _execute(run_dir: Path, ctx: Context, inputs: dict | None) -> int:
                 command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
         except TaskError as exc:
             return _fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - one clear line for the person, the traceback to a file
+            import traceback
+
+            (run_dir / "error.log").write_text(traceback.format_exc())
+            conn.close()
+            return _fail(f"the run stopped: {type(exc).__name__}: {str(exc)[:300]} (traceback in "
+                         f"{run_dir / 'error.log'}; continue with: mle-star resume {run_dir})", EXIT_NO_SUBMISSION)
     values = graph.get_state(config).values
     conn.close()
     if values.get("submission_path"):

@@ -21,9 +21,17 @@ class Context:
     """Everything a run can be tuned with. Field docs say why each exists."""
 
     model: str = field(
-        default="offline",
-        metadata={"doc": "Chat model id: 'offline' (the built-in engineer) or an init_chat_model id."},
+        default="auto",
+        metadata={"doc": "Chat model: 'auto' (Gemini if GOOGLE_API_KEY is set, else offline), 'offline' "
+                         "(the built-in engineer) or an init_chat_model id such as 'openai:gpt-4o'."},
     )
+    role_models: str = field(
+        default="", metadata={"doc": "Per-role overrides 'role=model_id,...' (e.g. a cheaper summarizer)."},
+    )
+    model_timeout: float = field(default=300.0, metadata={"doc": "Seconds one model call may take."})
+    model_retries: int = field(default=5, metadata={"doc": "Retries of a model call on 429/5xx/timeouts."})
+    prices_file: str = field(default="", metadata={"doc": "JSON price table overriding the built-in one."})
+    retry_backoff: float = field(default=2.0, metadata={"doc": "First retry delay, seconds (doubles each time)."})
     num_candidates: int = field(default=4, metadata={"doc": "M: candidate models from the retriever."})
     outer_loops: int = field(default=4, metadata={"doc": "T: ablation-guided outer refinement steps."})
     inner_loops: int = field(default=4, metadata={"doc": "K: refinement attempts per target block."})
@@ -77,9 +85,12 @@ class Context:
         for name in ("num_candidates", "parallel_solutions", "max_parallel"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        for name in ("outer_loops", "inner_loops", "ensemble_rounds", "debug_rounds", "parse_retries"):
+        for name in ("outer_loops", "inner_loops", "ensemble_rounds", "debug_rounds", "parse_retries", "model_retries"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        from mle_star.models import parse_role_models
+
+        parse_role_models(self.role_models)
         if self.review not in ("", "plans"):
             raise ValueError(f"unknown review mode '{self.review}' (known: plans)")
         if self.script_timeout <= 0 or self.time_limit <= 0:

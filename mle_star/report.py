@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mle_star.config import Context
+from mle_star.pricing import estimate_cost
 from mle_star.report_html import render_html
 
 TASK_FIELDS = ("name", "task_type", "metric", "lower_is_better", "id_column", "target_columns", "train_target",
@@ -41,6 +42,9 @@ def run_record(state: dict, ctx: Context) -> dict[str, Any]:
         "config": ctx.to_dict(),
         "counts": counts,
         "usage": state.get("usage", {}),
+        "models": state.get("models", {}),
+        "fallback": state.get("fallback"),
+        "cost": estimate_cost(state.get("usage", {}).get("by_model", {}), ctx.prices_file),
         "stages": state.get("stages", []),
         "wall_time": round(time.time() - state["started"], 1) if state.get("started") else None,
     }
@@ -76,7 +80,11 @@ def render_markdown(r: dict) -> str:
         f"- best validation score: {r['best_score']} ({r['best_solution']})",
         f"- submission: {r['submission_path'] or 'none'}",
         f"- wall time: {r['wall_time']} s; model calls: {r['counts'].get('model_calls', 0)}; "
-        f"tokens in/out: {r['usage'].get('input_tokens', 0)}/{r['usage'].get('output_tokens', 0)}",
+        f"tokens in/out: {r['usage'].get('input_tokens', 0)}/{r['usage'].get('output_tokens', 0)}; "
+        f"estimated cost: ${r['cost']['total_usd']:.4f}" + (f" (unpriced: {', '.join(r['cost']['unpriced'])})"
+                                                             if r['cost']['unpriced'] else ""),
+        f"- models: {', '.join(sorted(set(r['models'].values()))) or 'n/a'}"
+        + (f"; fallback: {r['fallback']}" if r.get("fallback") else ""),
     ]
     if r.get("error"):
         lines += ["", f"**Error:** {r['error']}"]

@@ -114,6 +114,11 @@ def render_html(record: dict, run_dir: str | Path) -> str:
            f"<tr><th>wall time</th><td>{record['wall_time']} s</td></tr>",
            f"<tr><th>model calls / tokens in / out</th><td>{counts.get('model_calls', 0)} / "
            f"{usage.get('input_tokens', 0)} / {usage.get('output_tokens', 0)}</td></tr>",
+           f"<tr><th>models</th><td>{_esc(', '.join(sorted(set(record.get('models', {}).values()))))}"
+           f"{' — fallback: ' + _esc(record['fallback']) if record.get('fallback') else ''}</td></tr>",
+           f"<tr><th>estimated cost</th><td>${record['cost']['total_usd']:.4f}"
+           f"{' (unpriced: ' + _esc(', '.join(record['cost']['unpriced'])) + ')' if record['cost']['unpriced'] else ''}"
+           "</td></tr>",
            "</table>"]
     if record.get("error"):
         out.append(f"<p class=\"error\">Error: {_esc(record['error'])}</p>")
@@ -147,6 +152,14 @@ def render_html(record: dict, run_dir: str | Path) -> str:
     out.append(f"<li>debug rounds: {counts.get('debug_rounds', 0)}; executions: {counts.get('executions', 0)} "
                f"({counts.get('cached_executions', 0)} reused from cache)</li></ul>")
 
+    by_model = usage.get("by_model", {})
+    if by_model:
+        out.append("<h2>Tokens and cost per model</h2><table><tr><th>model</th><th>calls</th><th>tokens in</th>"
+                   "<th>tokens out</th><th>est. USD</th></tr>")
+        out += [f"<tr><td>{_esc(m)}</td><td>{u.get('calls', 0)}</td><td>{u.get('input_tokens', 0)}</td>"
+                f"<td>{u.get('output_tokens', 0)}</td><td>{record['cost']['by_model'].get(m, '—')}</td></tr>"
+                for m, u in sorted(by_model.items())]
+        out.append("</table>")
     out.append("<h2>Time and tokens per role</h2><table><tr><th>node / role</th><th>time s</th>"
                "<th>calls</th><th>tokens in</th><th>tokens out</th></tr>")
     for name in sorted(set(time_by_node) | set(roles)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,8 @@ def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
         assert path["final_score"] >= path["initial_score"]
     assert (run_dir / "final" / "solution.py").read_text().count("final/submission.csv") == 1
     assert (run_dir / "scripts" / "path0" / "init_0" / "result.json").exists()
+    # prompts are bounded: the largest one of the run (ensembler: every path's script) stays small
+    assert record["usage"]["max_input_tokens"] < 16_000
     page = (run_dir / "report.html").read_text()
     assert page.count("<circle") >= counts["inner_iterations"] + 2 and "Time and tokens per role" in page
     out = capsys.readouterr()
@@ -62,3 +65,14 @@ def test_lower_is_better_task_through_the_compiled_graph(diabetes_task, tmp_path
     rmse = float(np.sqrt(np.mean((answers["target"] - answers["target_pred"]) ** 2)))
     naive = float(np.sqrt(np.mean((answers["target"] - answers["target"].mean()) ** 2)))
     assert rmse < 0.85 * naive
+
+
+def test_time_limit_is_honoured_with_the_paper_settings(bc_task, tmp_path):
+    """Paper defaults (M=4, T=4, K=4, L=2, R=5) would take minutes; a 60 s limit cuts the loops."""
+    run_dir = tmp_path / "run"
+    start = time.monotonic()
+    assert main(["run", str(bc_task), "--run-dir", str(run_dir), "--time-limit", "60"]) == 0
+    elapsed = time.monotonic() - start
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["counts"]["outer_loops"] < 8 or record["counts"]["ensemble_rounds"] < 5
+    assert elapsed < 60 + 30, f"{elapsed:.0f} s for a 60 s limit"

@@ -7,36 +7,18 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from mle_star import prompts
 from mle_star.config import Context
-from mle_star.engineer.model import PAYLOAD_KEY, OfflineEngineer
+from mle_star.engineer.model import PAYLOAD_KEY
+from mle_star.models import chat_model, invoke, model_id
 from mle_star.tools.code import ReplyError
 from mle_star.tools.runner import ScriptRunner
 
 T = TypeVar("T")
-
-# Generating and planning roles sample; checking and summarising roles are deterministic.
-ROLE_TEMPERATURE = {
-    "ablation_summarizer": 0.0, "leakage_checker": 0.0, "leakage_fixer": 0.0, "data_usage_checker": 0.0,
-    "extractor": 0.0, "debugger": 0.0, "submission": 0.0,
-}
-
-
-@lru_cache(maxsize=32)
-def chat_model(model: str, role: str) -> BaseChatModel:
-    """The chat model for a role: the offline engineer, or any init_chat_model id."""
-    if model in ("", "offline"):
-        return OfflineEngineer()
-    from langchain.chat_models import init_chat_model  # optional dependency path
-
-    return init_chat_model(model, temperature=ROLE_TEMPERATURE.get(role, 1.0))
-
 
 def emit(event: dict) -> None:
     """Send a progress event on LangGraph's custom stream (no-op outside a graph run)."""
@@ -69,13 +51,14 @@ class Recorder:
         self.counts.update(counts or {})
         self.usage = add_numbers(self.usage, usage)
 
-    def model_call(self, role: str, reply: BaseMessage) -> None:
+    def model_call(self, role: str, reply: BaseMessage, model: str) -> None:
         from mle_star.state import add_numbers
 
         meta = getattr(reply, "usage_metadata", None) or {}
         entry = {"calls": 1, "input_tokens": int(meta.get("input_tokens", 0)),
                  "output_tokens": int(meta.get("output_tokens", 0))}
-        self.usage = add_numbers(self.usage, entry | {"by_role": {role: entry}})
+        self.usage = add_numbers(self.usage, entry | {"by_role": {role: entry}, "by_model": {model: entry},
+                                                      "max_input_tokens": entry["input_tokens"]})
         self.count("model_calls")
 
     def update(self, score: float | None = None, detail: str = "", stage_extra: dict | None = None,
@@ -98,15 +81,15 @@ def reply_text(reply: BaseMessage) -> str:
 
 def ask(ctx: Context, rec: Recorder, role: str, prompt: str, payload: dict, parse: Callable[[str], T]) -> T:
     """Ask the role's model; parse the reply; re-ask (bounded) with the parse error if unusable."""
-    model = ctx.llm if ctx.llm is not None else chat_model(ctx.model, role)
+    model = chat_model(ctx, role)
     data = {"path_id": rec.path} | payload | {"role": role, "seed": ctx.seed, "subsample": ctx.subsample_rows,
                       "timeout": ctx.script_timeout}
     messages: list[BaseMessage] = [SystemMessage(prompts.SYSTEM),
                                    HumanMessage(prompt, additional_kwargs={PAYLOAD_KEY: data})]
     error: ReplyError | None = None
     for _ in range(ctx.parse_retries + 1):
-        reply = model.invoke(messages)
-        rec.model_call(role, reply)
+        reply = invoke(ctx, model, messages, on_retry=lambda exc: rec.count("model_retries"))
+        rec.model_call(role, reply, model_id(ctx, role) if ctx.llm is None else type(model).__name__)
         text = reply_text(reply)
         try:
             return parse(text)

@@ -8,6 +8,8 @@ from pathlib import Path
 from langgraph.runtime import Runtime
 
 from mle_star.config import Context
+from mle_star.engineer.roles import ROLES
+from mle_star.models import OFFLINE, model_id
 from mle_star.nodes.common import Recorder, emit
 from mle_star.state import MLEStarState
 from mle_star.tools.preview import data_preview
@@ -26,8 +28,11 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     run_dir = str(Path(state.get("run_dir") or ctx.run_dir or default_run_dir(state["task_dir"])).resolve())
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     started = state.get("started") or time.time()
+    models = {role: model_id(ctx, role) if ctx.llm is None else type(ctx.llm).__name__ for role in ROLES}
+    if ctx.llm is None and ctx.model == "auto" and OFFLINE in models.values():
+        emit({"event": "notice", "text": "no GOOGLE_API_KEY set: the offline engineer answers every role"})
     emit({"event": "task", "name": task["name"], "metric": task["metric"], "type": task["task_type"],
           "lower_is_better": task["lower_is_better"], "run_dir": run_dir})
     return rec.update(detail=f"{task['task_type']} task, metric {task['metric']}", task=task, run_dir=run_dir,
                       started=started, deadline=started + ctx.time_limit, metric=task["metric"],
-                      lower_is_better=task["lower_is_better"])
+                      lower_is_better=task["lower_is_better"], models=models)

@@ -29,18 +29,29 @@ def parse_candidates(limit: int):
     return parse
 
 
+def search_query(task: dict) -> str:
+    """What to search for: the kind of problem, the data and the metric, in model-card words."""
+    kind = "regression" if task["task_type"] == "regression" else f"{task['task_type']} classification"
+    text = " text nlp documents tf-idf" if task.get("text_columns") else ""
+    return f"kaggle winning {kind} models tabular numeric categorical{text} metric {task['metric']}"
+
+
 def retriever(state: PathState, runtime: Runtime[Context]) -> dict:
     ctx, task = runtime.context, state["task"]
     rec = Recorder("retriever", state["path_id"])
-    query = f"winning models for {task['task_type']} on tabular data, metric {task['metric']}" + (
-        f", text columns {', '.join(task['text_columns'])}" if task.get("text_columns") else "")
+    query = search_query(task)
     backend, results = search_models(query)
     shown = "\n\n".join(f"## {r['model_name']}\n{r['example_code']}" for r in results)
     prompt = prompts.RETRIEVER.format(search_results=shown, num_candidates=ctx.num_candidates,
                                       **task_prompt_fields(task, ctx))
-    candidates = ask(ctx, rec, "retriever", prompt,
-                     {"task": public_task(task), "num_candidates": ctx.num_candidates, "path_id": state["path_id"],
-                      "search_results": results}, parse_candidates(ctx.num_candidates))
+    try:
+        candidates = ask(ctx, rec, "retriever", prompt,
+                         {"task": public_task(task), "num_candidates": ctx.num_candidates,
+                          "path_id": state["path_id"], "search_results": results}, parse_candidates(ctx.num_candidates))
+    except ReplyError as exc:  # the search results themselves are still good candidates
+        candidates = [{"model_name": r["model_name"], "example_code": r["example_code"]}
+                      for r in results[: ctx.num_candidates]]
+        backend += f" (model reply unusable: {exc}; took the top search results)"
     rec.count("candidates", len(candidates))
     detail = f"{backend}: " + ", ".join(c["model_name"] for c in candidates)
     return rec.update(detail=detail, candidates=candidates, search_backend=backend)

@@ -5,12 +5,14 @@ against sample_submission.csv. If that fails, the next best solution is tried.""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from langgraph.runtime import Runtime
 
 from mle_star import prompts
 from mle_star.config import Context
+from mle_star.models import OFFLINE
 from mle_star.nodes.common import Recorder, ask, public_task, review, task_prompt_fields
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import MLEStarState
@@ -31,12 +33,33 @@ def final_candidates(state: MLEStarState) -> list[dict]:
     return singles + rounds[:1]
 
 
+def offline_solution(state: MLEStarState, ctx: Context, rec: Recorder) -> dict | None:
+    """A runnable solution from the offline engineer, for when the model never yielded one."""
+    offline = replace(ctx, model=OFFLINE, role_models="")
+    card = {"model_name": "XGBoost gradient boosted trees", "example_code": ""}
+    prompt = prompts.INIT_CODER.format(model_name=card["model_name"], example_code="", **task_prompt_fields(state["task"], ctx))
+    try:
+        code = ask(offline, rec, "init_coder", prompt, {"task": public_task(state["task"]), "candidate": card}, extract_code)
+    except ReplyError:
+        return None
+    solution = run_checked(offline, rec, state, code, "fallback_offline")
+    return solution if solution["ok"] else None
+
+
 def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     ctx, task = runtime.context, state["task"]
     rec = Recorder("submission")
     run_dir = Path(state["run_dir"])
     errors = []
     candidates = final_candidates(state)
+    fallback = {}
+    if not candidates and ctx.llm is None and any(m != OFFLINE for m in state.get("models", {}).values()):
+        rescue = offline_solution(state, ctx, rec)
+        if rescue is not None:
+            candidates = [rescue]
+            fallback = {"fallback": "the model produced no runnable solution; the offline engineer wrote this one"}
+            ctx = replace(ctx, model=OFFLINE, role_models="")
+            rec.count("offline_fallbacks")
     decision = review(ctx, {"kind": "submission", "candidates": [
         {"name": c["name"], "score": c["score"]} for c in candidates]})
     if decision["action"] == "skip":
@@ -66,6 +89,7 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
         (final_dir / "solution.py").write_text(result["code"])
         rec.count("submissions")
         return rec.update(score=result["score"], detail=f"from {best['name']}", best=best | {"final_score": result["score"]},
+                          **fallback,
                           submission_path=str(final_dir / "submission.csv"), solution_path=str(final_dir / "solution.py"),
                           best_score=best["score"])
     return rec.update(detail="no valid submission", error="no valid submission: " + "; ".join(errors) if errors

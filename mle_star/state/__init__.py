@@ -13,13 +13,14 @@ from typing import Annotated, Any, NotRequired, TypedDict
 
 
 def add_numbers(left: dict | None, right: dict | None) -> dict:
-    """Merge two (nested) dicts of counters by summing their numeric leaves."""
+    """Merge two (nested) dicts of counters by summing their numeric leaves (``max_*`` keys
+    keep the larger value)."""
     out: dict[str, Any] = dict(left or {})
     for key, value in (right or {}).items():
         if isinstance(value, dict):
             out[key] = add_numbers(out.get(key), value)
         elif isinstance(value, int | float) and isinstance(out.get(key), int | float):
-            out[key] = out[key] + value
+            out[key] = max(out[key], value) if key.startswith("max_") else out[key] + value
         else:
             out[key] = value
     return out
@@ -80,6 +81,8 @@ class MLEStarState(Telemetry, total=False):
     metric: str
     lower_is_better: bool
     task: dict
+    models: dict[str, str]  # role -> model id
+    fallback: str
     started: float
     deadline: float
     solutions: Annotated[list[Solution], operator.add]  # final solution of each path

@@ -82,6 +82,18 @@ def search_models(query: str, k: int = 8) -> tuple[str, list[dict]]:
             return "tavily", [{"model_name": h.get("title", ""), "example_code": h.get("content", "")} for h in hits]
         except Exception:  # noqa: BLE001 - fall back to the catalogue when search fails
             pass
-    words = set(_terms(query))
-    scored = sorted(CATALOGUE, key=lambda c: -len(words & set(_terms(c.tags + " " + c.model_name))))
-    return "offline catalogue", [c.to_dict() for c in scored[:k]]
+    return "offline catalogue (BM25)", [c.to_dict() for c in rank_catalogue(query, k)]
+
+
+def rank_catalogue(query: str, k: int) -> list[ModelCard]:
+    """Catalogue cards by BM25 relevance to the query (langchain-community's BM25 retriever)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community announces its sunset
+        from langchain_community.retrievers import BM25Retriever
+
+    retriever = BM25Retriever.from_texts([f"{c.model_name} {c.tags}" for c in CATALOGUE],
+                                         metadatas=[{"index": i} for i in range(len(CATALOGUE))],
+                                         preprocess_func=_terms, k=k)
+    return [CATALOGUE[d.metadata["index"]] for d in retriever.invoke(query)]
