@@ -12,7 +12,15 @@ from openai_stub import PayloadRecorder, StubServer
 
 from mle_star import Context
 from mle_star.graph import graph
-from mle_star.models import OFFLINE, build_model, chat_model, invoke, is_transient, model_id, parse_role_models
+from mle_star.models import (
+    OFFLINE,
+    build_model,
+    chat_model,
+    invoke,
+    is_transient,
+    model_id,
+    parse_role_models,
+)
 from mle_star.tools.submission import validate_submission
 
 
