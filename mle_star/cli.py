@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -91,6 +93,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--script-timeout", type=float, dest="script_timeout", help="one script, seconds (default 1800)")
     p.add_argument("--max-parallel", type=int, dest="max_parallel", help="scripts at once (default: CPU count)")
     p.add_argument("--seed", type=int, help="seed for the engineer and generated scripts (default 42)")
+    p.add_argument("--checkpoint-url", dest="checkpoint_url",
+                   help="postgresql://... to keep checkpoints in Postgres (default: SQLite in the run dir)")
     p.add_argument("--review", choices=["plans"], help="pause before each refinement plan and before submission")
     p.add_argument("--metric", help="metric name, overriding the description (auc, rmse, rmsle, ...)")
     direction = p.add_mutually_exclusive_group()
@@ -177,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     except TaskError as exc:
         return _fail(str(exc))
     run_dir = Path(args.run_dir or default_run_dir(args.task_dir)).resolve()
-    if (run_dir / "checkpoints.sqlite").exists():
+    if (run_dir / "cli.json").exists():
         return _fail(f"{run_dir} already holds a run; continue it with: mle-star resume {run_dir}")
     run_dir.mkdir(parents=True, exist_ok=True)
     ctx.run_dir = str(run_dir)
@@ -186,8 +190,10 @@ def run(args: argparse.Namespace) -> int:
         inputs["metric"] = args.metric
     if args.lower_is_better is not None:
         inputs["lower_is_better"] = args.lower_is_better
-    (run_dir / "cli.json").write_text(json.dumps({"inputs": inputs, "context": ctx.to_dict()}, indent=1))
-    return _execute(run_dir, ctx, inputs)
+    url = args.checkpoint_url or os.environ.get("MLE_STAR_CHECKPOINT_URL", "")
+    (run_dir / "cli.json").write_text(json.dumps({"inputs": inputs, "context": ctx.to_dict(),
+                                                  "checkpoint_url": url}, indent=1))
+    return _execute(run_dir, ctx, inputs, url)
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -212,25 +218,54 @@ def resume(run_dir: str) -> int:
         return _fail(f"{path} is not an mle-star run directory (no cli.json)")
     data = json.loads(saved.read_text())
     ctx = Context(**data["context"])
-    return _execute(path, ctx, None)
+    return _execute(path, ctx, None, data.get("checkpoint_url", ""))
 
 
-def _execute(run_dir: Path, ctx: Context, inputs: dict | None) -> int:
+@contextmanager
+def checkpointer(run_dir: Path, url: str = ""):
+    """SQLite in the run directory by default; PostgreSQL when given a postgres:// URL."""
+    if url.startswith(("postgres://", "postgresql://")):
+        try:
+            from langgraph.checkpoint.postgres import PostgresSaver
+        except ImportError:
+            raise ValueError("a Postgres checkpoint URL needs: pip install 'mle-star[postgres]'") from None
+        with PostgresSaver.from_conn_string(url) as saver:
+            saver.setup()
+            yield saver
+        return
+    if url:
+        raise ValueError(f"unsupported checkpoint URL '{url}' (use postgresql://...)")
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from mle_star.graph import build_graph
-
     conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
-    graph = build_graph().compile(checkpointer=SqliteSaver(conn), name="mle-star")
-    config = {"configurable": {"thread_id": "run"}, "recursion_limit": 10_000}
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+def _execute(run_dir: Path, ctx: Context, inputs: dict | None, checkpoint_url: str = "") -> int:
+    with ExitStack() as stack:
+        try:
+            saver = stack.enter_context(checkpointer(run_dir, checkpoint_url))
+        except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable database
+            return _fail(f"cannot open the checkpoint store: {str(exc).splitlines()[0][:300]}")
+        return _stream(run_dir, ctx, inputs, saver)
+
+
+def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
+    from langgraph.types import Command
+
+    from mle_star.graph import build_graph
+    from mle_star.tools.task import TaskError
+
+    graph = build_graph().compile(checkpointer=saver, name="mle-star")
+    # One thread per run directory, so runs can share a Postgres database.
+    config = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
     progress = Progress()
     if inputs is None and not graph.get_state(config).next:
         print("mle-star: this run already finished", file=sys.stderr)
     else:
-        from langgraph.types import Command
-
-        from mle_star.tools.task import TaskError
-
         command: dict | Command | None = inputs
         try:
             while True:
@@ -246,11 +281,9 @@ def _execute(run_dir: Path, ctx: Context, inputs: dict | None) -> int:
             import traceback
 
             (run_dir / "error.log").write_text(traceback.format_exc())
-            conn.close()
             return _fail(f"the run stopped: {type(exc).__name__}: {str(exc)[:300]} (traceback in "
                          f"{run_dir / 'error.log'}; continue with: mle-star resume {run_dir})", EXIT_NO_SUBMISSION)
     values = graph.get_state(config).values
-    conn.close()
     if values.get("submission_path"):
         print(f"submission: {values['submission_path']}")
         print(f"solution:   {values['solution_path']}")
