@@ -263,7 +263,9 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
     # One thread per run directory, so runs can share a Postgres database.
     config = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
     progress = Progress()
-    if inputs is None and not graph.get_state(config).next:
+    # Finished means no task at all is pending. (`next` alone is not enough: a run killed just
+    # after a node finished has that node's writes saved but its step not yet committed.)
+    if inputs is None and not graph.get_state(config).tasks:
         print("mle-star: this run already finished", file=sys.stderr)
     else:
         command: dict | Command | None = inputs
