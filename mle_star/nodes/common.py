@@ -15,6 +15,7 @@ from mle_star import prompts
 from mle_star.config import Context
 from mle_star.engineer.model import PAYLOAD_KEY
 from mle_star.models import chat_model, invoke, model_id
+from mle_star.state import add_numbers
 from mle_star.tools.code import ReplyError
 from mle_star.tools.runner import ScriptRunner
 
@@ -46,14 +47,10 @@ class Recorder:
         self.counts[key] += n
 
     def merge(self, counts: dict | None, usage: dict | None) -> None:
-        from mle_star.state import add_numbers
-
         self.counts.update(counts or {})
         self.usage = add_numbers(self.usage, usage)
 
     def model_call(self, role: str, reply: BaseMessage, model: str) -> None:
-        from mle_star.state import add_numbers
-
         meta = getattr(reply, "usage_metadata", None) or {}
         entry = {"calls": 1, "input_tokens": int(meta.get("input_tokens", 0)),
                  "output_tokens": int(meta.get("output_tokens", 0))}
