@@ -82,6 +82,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                                     "or an init_chat_model id such as google_genai:gemini-2.5-pro")
     p.add_argument("--role-model", action="append", metavar="ROLE=ID", dest="role_model",
                    help="model for one role, e.g. ablation_summarizer=google_genai:gemini-2.5-flash (repeatable)")
+    p.add_argument("--cache", dest="cache_path", metavar="FILE",
+                   help="SQLite file caching model replies, so a re-run costs no model calls")
     p.add_argument("--prices", dest="prices_file", help="JSON price table (USD per million tokens) for cost estimates")
     p.add_argument("--num-candidates", type=int, dest="num_candidates", help="M (default 4)")
     p.add_argument("--outer-loops", type=int, dest="outer_loops", help="T (default 4)")

@@ -30,6 +30,9 @@ class Context:
     )
     model_timeout: float = field(default=300.0, metadata={"doc": "Seconds one model call may take."})
     model_retries: int = field(default=5, metadata={"doc": "Retries of a model call on 429/5xx/timeouts."})
+    cache_path: str = field(
+        default="", metadata={"doc": "SQLite file caching model replies across runs (empty: no cache)."},
+    )
     prices_file: str = field(default="", metadata={"doc": "JSON price table overriding the built-in one."})
     retry_backoff: float = field(default=2.0, metadata={"doc": "First retry delay, seconds (doubles each time)."})
     num_candidates: int = field(default=4, metadata={"doc": "M: candidate models from the retriever."})

@@ -154,3 +154,60 @@ def test_a_model_that_never_helps_still_ends_with_an_offline_submission(bc_task,
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert "offline engineer" in record["fallback"] and record["counts"]["offline_fallbacks"] == 1
     assert "fallback" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_reply_cache_makes_a_rerun_free_of_model_calls(bc_task, tmp_path):
+    ctx = Context(cache_path=str(tmp_path / "replies.sqlite"), num_candidates=1, outer_loops=1, inner_loops=1,
+                  parallel_solutions=1, ensemble_rounds=0, script_timeout=120)
+    first = graph.invoke({"task_dir": str(bc_task), "run_dir": str(tmp_path / "a")}, context=ctx)
+    second = graph.invoke({"task_dir": str(bc_task), "run_dir": str(tmp_path / "b")}, context=ctx)
+    a = json.loads((tmp_path / "a" / "run.json").read_text())["counts"]
+    b = json.loads((tmp_path / "b" / "run.json").read_text())["counts"]
+    assert a["model_calls"] > 10 and a.get("cached_model_calls", 0) == 0
+    assert b["model_calls"] == 0 and b["cached_model_calls"] == a["model_calls"]
+    assert open(first["submission_path"], "rb").read() == open(second["submission_path"], "rb").read()
+
+
+SCRIPT = "import numpy as np\nprint('Final Validation Performance:', np.float64(0.5))\n"
+FENCED = f"Here is the script.\n\n```python\n{SCRIPT}```\n\nIt prints the validation score."
+
+
+def _role_cases():
+    from mle_star.nodes.data_usage import parse_usage
+    from mle_star.nodes.extractor import parse_target
+    from mle_star.nodes.leakage import parse_verdict
+    from mle_star.nodes.refiner import _block
+    from mle_star.nodes.retriever import parse_candidates
+    from mle_star.tools.code import clean_block, extract_code, nonempty
+
+    verdict = json.dumps({"leakage_status": "No Data Leakage", "code_block": "x = np.float64(0.5)"})
+    return [
+        ("retriever", '```json\n[{"model_name": "CatBoost", "example_code": "..."}]\n```', parse_candidates(4),
+         [{"model_name": "CatBoost", "example_code": "..."}]),
+        ("init_coder", FENCED, extract_code, SCRIPT),
+        ("merger", FENCED, extract_code, SCRIPT),
+        ("debugger", FENCED, extract_code, SCRIPT),
+        ("submission", FENCED, extract_code, SCRIPT),
+        ("ensembler", FENCED, extract_code, SCRIPT),
+        ("ablation", FENCED, extract_code, SCRIPT),
+        ("data_usage_checker", "All the provided information is used.", parse_usage, None),
+        ("ablation_summarizer", "The model block matters most (-0.02).", nonempty, "The model block matters most (-0.02)."),
+        ("refiner_planner", "Use 5-fold target encoding.", nonempty, "Use 5-fold target encoding."),
+        ("ensemble_planner", "Stack with a ridge meta-learner.", nonempty, "Stack with a ridge meta-learner."),
+        ("extractor", '```json\n[{"code_block": "print(", "plan": "p"}]\n```\nThat block.',
+         parse_target(SCRIPT, []), {"code_block": "print(", "plan": "p"}),
+        ("refiner_coder", "```python\nx = 1\n```", _block, "x = 1"),
+        ("leakage_checker", f"```json\n{verdict}\n```", parse_verdict(SCRIPT),
+         {"status": "No Data Leakage", "code_block": "x = np.float64(0.5)"}),
+        ("leakage_fixer", "```python\nscale = train.max()\n```", clean_block, "scale = train.max()"),
+    ]
+
+
+@pytest.mark.parametrize("case", _role_cases(), ids=lambda c: c[0])
+def test_every_role_parses_a_gemini_shaped_reply(case):
+    from mle_star.nodes.common import Recorder, ask
+
+    role, text, parse, expected = case
+    rec = Recorder("test")
+    assert ask(Context(llm=scripted(gemini(text))), rec, role, "prompt", {}, parse) == expected
+    assert rec.usage["by_role"][role] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300}

@@ -17,6 +17,7 @@ from mle_star.engineer.model import PAYLOAD_KEY
 from mle_star.models import chat_model, invoke, model_id
 from mle_star.state import add_numbers
 from mle_star.tools.code import ReplyError
+from mle_star.tools.reply_cache import open_cache
 from mle_star.tools.runner import ScriptRunner
 
 T = TypeVar("T")
@@ -84,10 +85,20 @@ def ask(ctx: Context, rec: Recorder, role: str, prompt: str, payload: dict, pars
     messages: list[BaseMessage] = [SystemMessage(prompts.SYSTEM),
                                    HumanMessage(prompt, additional_kwargs={PAYLOAD_KEY: data})]
     error: ReplyError | None = None
+    name = model_id(ctx, role) if ctx.llm is None else type(model).__name__
+    cache = open_cache(ctx.cache_path) if ctx.cache_path else None
     for _ in range(ctx.parse_retries + 1):
-        reply = invoke(ctx, model, messages, on_retry=lambda exc: rec.count("model_retries"))
-        rec.model_call(role, reply, model_id(ctx, role) if ctx.llm is None else type(model).__name__)
-        text = reply_text(reply)
+        key = cache.key(name, role, [{"type": m.type, "content": m.content, **m.additional_kwargs}
+                                     for m in messages]) if cache else ""
+        text = cache.get(key) if cache else None
+        if text is not None:
+            rec.count("cached_model_calls")
+        else:
+            reply = invoke(ctx, model, messages, on_retry=lambda exc: rec.count("model_retries"))
+            rec.model_call(role, reply, name)
+            text = reply_text(reply)
+            if cache:
+                cache.put(key, text)
         try:
             return parse(text)
         except ReplyError as exc:
