@@ -29,6 +29,9 @@ class Context:
         default="", metadata={"doc": "Per-role overrides 'role=model_id,...' (e.g. a cheaper summarizer)."},
     )
     model_timeout: float = field(default=300.0, metadata={"doc": "Seconds one model call may take."})
+    requests_per_second: float = field(
+        default=0.0, metadata={"doc": "Client-side rate limit for model calls (0 = none), shared by all roles."},
+    )
     model_retries: int = field(default=5, metadata={"doc": "Retries of a model call on 429/5xx/timeouts."})
     cache_path: str = field(
         default="", metadata={"doc": "SQLite file caching model replies across runs (empty: no cache)."},

@@ -59,23 +59,32 @@ def model_id(ctx: Context, role: str) -> str:
     return chosen
 
 
+@lru_cache(maxsize=8)
+def rate_limiter(requests_per_second: float):
+    """One limiter per rate, shared by every role's model so the provider sees the total."""
+    from langchain_core.rate_limiters import InMemoryRateLimiter
+
+    return InMemoryRateLimiter(requests_per_second=requests_per_second, max_bucket_size=1)
+
+
 @lru_cache(maxsize=64)
-def build_model(model: str, temperature: float, timeout: float) -> BaseChatModel:
+def build_model(model: str, temperature: float, timeout: float, requests_per_second: float = 0.0) -> BaseChatModel:
     """A chat model from its id; our own retry loop replaces the client's."""
     if model == OFFLINE:
         return OfflineEngineer()
     from langchain.chat_models import init_chat_model
 
+    limit = {"rate_limiter": rate_limiter(requests_per_second)} if requests_per_second > 0 else {}
     try:
-        return init_chat_model(model, temperature=temperature, timeout=timeout, max_retries=0)
+        return init_chat_model(model, temperature=temperature, timeout=timeout, max_retries=0, **limit)
     except (TypeError, ValueError):  # providers without those settings
-        return init_chat_model(model, temperature=temperature)
+        return init_chat_model(model, temperature=temperature, **limit)
 
 
 def chat_model(ctx: Context, role: str) -> BaseChatModel:
     if ctx.llm is not None:
         return ctx.llm
-    return build_model(model_id(ctx, role), role_temperature(role), ctx.model_timeout)
+    return build_model(model_id(ctx, role), role_temperature(role), ctx.model_timeout, ctx.requests_per_second)
 
 
 def is_transient(exc: BaseException) -> bool:

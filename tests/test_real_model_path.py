@@ -46,6 +46,15 @@ def test_gemini_model_gets_the_per_role_settings(monkeypatch):
     assert type(checker).__name__ == "OfflineEngineer"
 
 
+def test_rate_limit_is_one_limiter_shared_by_every_role(monkeypatch):
+    monkeypatch.setenv("GOOGLE_API_KEY", "dummy-key")
+    ctx = Context(model="google_genai:gemini-2.5-pro", requests_per_second=0.5)
+    planner, checker = chat_model(ctx, "refiner_planner"), chat_model(ctx, "leakage_checker")
+    assert planner.rate_limiter is not None and planner.rate_limiter is checker.rate_limiter
+    assert planner.rate_limiter.requests_per_second == 0.5
+    assert chat_model(Context(model="google_genai:gemini-2.5-pro"), "refiner_planner").rate_limiter is None
+
+
 def test_bad_role_model_setting_is_rejected():
     with pytest.raises(ValueError, match="ROLE=MODEL_ID"):
         parse_role_models("summarizer")
