@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -111,8 +110,7 @@ def ask(ctx: Context, rec: Recorder, role: str, prompt: str, payload: dict, pars
 
 def runner(ctx: Context, run_dir: str, task: dict) -> ScriptRunner:
     return ScriptRunner(run_dir, task["data_dir"], timeout=ctx.script_timeout, max_parallel=ctx.max_parallel,
-                        memory_gb=ctx.script_memory_gb,
-                        threads=max(1, (os.cpu_count() or 1) // ctx.max_parallel))
+                        memory_gb=ctx.script_memory_gb)
 
 
 def time_left(state: dict) -> float:

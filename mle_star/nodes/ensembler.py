@@ -11,6 +11,7 @@ from mle_star.nodes.common import Recorder, ask, public_task, task_prompt_fields
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import MLEStarState
 from mle_star.tools.code import ReplyError, extract_code, nonempty
+from mle_star.tools.metrics import best_of
 
 
 def _members(state: MLEStarState) -> list[dict]:
@@ -27,7 +28,7 @@ def gather_solutions(state: MLEStarState) -> dict:
     rec = Recorder("gather_solutions")
     members = _members(state)
     scores = ", ".join(f"path {s.get('path_id')}: {s['score']}" for s in members)
-    best = min(members, key=lambda s: s["score"] if state["task"]["lower_is_better"] else -s["score"]) if members else None
+    best = best_of(members, state["task"]["lower_is_better"])
     return rec.update(score=best["score"] if best else None, detail=scores or "no path produced a solution")
 
 

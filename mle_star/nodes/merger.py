@@ -12,14 +12,13 @@ from mle_star.nodes.common import Recorder, ask, public_task, search_time_left, 
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import PathState, Solution
 from mle_star.tools.code import ReplyError, extract_code
-from mle_star.tools.metrics import is_better
+from mle_star.tools.metrics import is_better, ranked
 
 
 def ranked_candidates(state: PathState) -> list[Solution]:
     """Runnable initial solutions, best first (stable for equal scores)."""
-    lower = state["task"]["lower_is_better"]
     ok = [s for s in sorted(state.get("initial", []), key=lambda s: s["name"]) if s["ok"]]
-    return sorted(ok, key=lambda s: s["score"] if lower else -s["score"])
+    return ranked(ok, state["task"]["lower_is_better"])
 
 
 def merger(state: PathState, runtime: Runtime[Context]) -> dict:

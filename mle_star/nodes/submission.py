@@ -17,18 +17,16 @@ from mle_star.nodes.common import Recorder, ask, public_task, review, task_promp
 from mle_star.nodes.run_debug import run_checked
 from mle_star.state import MLEStarState
 from mle_star.tools.code import ReplyError, extract_code
+from mle_star.tools.metrics import is_better, ranked
 from mle_star.tools.submission import InvalidSubmission, validate_submission
 
 
 def final_candidates(state: MLEStarState) -> list[dict]:
     """Single solutions and ensemble rounds, best first; an ensemble must beat every single."""
     lower = state["task"]["lower_is_better"]
-    singles = [s for s in state.get("solutions", []) if s.get("ok") and s.get("score") is not None]
-    rounds = [h for h in state.get("ensemble_history", []) if h.get("ok") and h.get("score") is not None]
-    key = (lambda s: s["score"]) if lower else (lambda s: -s["score"])
-    singles.sort(key=key)
-    rounds.sort(key=key)
-    if rounds and singles and key(rounds[0]) < key(singles[0]):
+    singles = ranked([s for s in state.get("solutions", []) if s.get("ok")], lower)
+    rounds = ranked([h for h in state.get("ensemble_history", []) if h.get("ok")], lower)
+    if rounds and singles and is_better(rounds[0]["score"], singles[0]["score"], lower):
         return [rounds[0], *singles]
     return singles + rounds[:1]
 

@@ -89,10 +89,13 @@ def is_better(new: float | None, old: float | None, lower_is_better: bool, stric
     return new <= old if lower_is_better else new >= old
 
 
+def ranked(items: list[dict], lower_is_better: bool) -> list[dict]:
+    """The items with a ``score``, best first; equal scores keep their order."""
+    scored = [item for item in items if item.get("score") is not None]
+    return sorted(scored, key=lambda item: item["score"], reverse=not lower_is_better)
+
+
 def best_of(items: list[dict], lower_is_better: bool) -> dict | None:
     """The scored item with the best ``score`` (first wins ties); None if none scored."""
-    best: dict | None = None
-    for item in items:
-        if item.get("score") is not None and (best is None or is_better(item["score"], best["score"], lower_is_better)):
-            best = item
-    return best
+    order = ranked(items, lower_is_better)
+    return order[0] if order else None
