@@ -11,19 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+from mle_star.config import Context
 from mle_star.engineer.recipe import default_recipe, render_solution
-from mle_star.tools.metrics import best_of
+from mle_star.tools.metrics import best_of, is_better
 from mle_star.tools.runner import ScriptRunner
 from mle_star.tools.task import load_task
-
-PRESETS = {
-    # The paper's settings.
-    "paper": {"num_candidates": 4, "outer_loops": 4, "inner_loops": 4, "parallel_solutions": 2, "ensemble_rounds": 5},
-    # A 2-core machine, about 15 minutes per task: fewer, cheaper loops (see README).
-    "laptop": {"num_candidates": 4, "outer_loops": 3, "inner_loops": 3, "parallel_solutions": 2, "ensemble_rounds": 3},
-    # Smoke test of every stage.
-    "quick": {"num_candidates": 2, "outer_loops": 2, "inner_loops": 2, "parallel_solutions": 2, "ensemble_rounds": 2},
-}
 
 
 def find_tasks(tasks_dir: Path, only: list[str] | None = None) -> list[Path]:
@@ -62,7 +54,7 @@ def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop"
     tasks_dir, out_dir = Path(tasks_dir).resolve(), Path(out_dir).resolve()
     if not (tasks_dir / "grade.py").exists():
         raise FileNotFoundError(f"{tasks_dir} has no grade.py (expected a make_tasks.py output)")
-    settings = PRESETS[preset] | (overrides or {})
+    settings = Context.preset(preset) | (overrides or {})
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for task in find_tasks(tasks_dir, only):
@@ -95,7 +87,8 @@ def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop"
 
 
 def _better(a: float | None, b: float | None, higher: bool) -> bool:
-    return a is not None and b is not None and (a > b if higher else a < b)
+    """Both scored and ``a`` strictly better (a missing baseline is no win)."""
+    return b is not None and is_better(a, b, lower_is_better=not higher)
 
 
 def f(value: object) -> str:

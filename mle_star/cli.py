@@ -18,6 +18,7 @@ from pathlib import Path
 from mle_star.config import Context
 
 EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
+PRESET_FIELDS = tuple(f.name for f in fields(Context) if f.metadata.get("presets"))
 
 
 class Progress:
@@ -76,28 +77,29 @@ def _read(prompt: str) -> str:
     return line.strip().lower() if prompt.endswith("? ") else line.strip()
 
 
+def add_context_flags(p: argparse.ArgumentParser, only: set[str] | None = None) -> None:
+    """One flag per Context setting, generated from the field metadata (type, doc, choices)."""
+    defaults = Context()
+    for f in fields(Context):
+        if not f.metadata.get("flag") or (only is not None and f.name not in only):
+            continue
+        kind = Context.kinds()[f.name]
+        names = [f"--{f.name.replace('_', '-')}", *f.metadata.get("aliases", ())]
+        default = getattr(defaults, f.name) if f.name != "max_parallel" else "the CPU count"
+        help_text = f"{f.metadata['doc']} (default: {default!r})"
+        if kind is bool:
+            p.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, help=help_text)
+        else:
+            choices = [c for c in f.metadata.get("choices", ()) if c] or None
+            p.add_argument(*names, dest=f.name, type=kind, choices=choices, help=help_text)
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--run-dir", help="where scripts, outputs and the report go (default runs/<task>-<time>)")
-    p.add_argument("--model", help="'auto' (default: Gemini if GOOGLE_API_KEY is set, else offline), 'offline' "
-                                    "or an init_chat_model id such as google_genai:gemini-2.5-pro")
+    add_context_flags(p)
     p.add_argument("--role-model", action="append", metavar="ROLE=ID", dest="role_model",
                    help="model for one role, e.g. ablation_summarizer=google_genai:gemini-2.5-flash (repeatable)")
-    p.add_argument("--cache", dest="cache_path", metavar="FILE",
-                   help="SQLite file caching model replies, so a re-run costs no model calls")
-    p.add_argument("--prices", dest="prices_file", help="JSON price table (USD per million tokens) for cost estimates")
-    p.add_argument("--num-candidates", type=int, dest="num_candidates", help="M (default 4)")
-    p.add_argument("--outer-loops", type=int, dest="outer_loops", help="T (default 4)")
-    p.add_argument("--inner-loops", type=int, dest="inner_loops", help="K (default 4)")
-    p.add_argument("--parallel-solutions", type=int, dest="parallel_solutions", help="L (default 2)")
-    p.add_argument("--ensemble-rounds", type=int, dest="ensemble_rounds", help="R (default 5)")
-    p.add_argument("--debug-rounds", type=int, dest="debug_rounds", help="debugger attempts per failure (default 3)")
-    p.add_argument("--time-limit", type=float, dest="time_limit", help="whole run, seconds (default 24 h)")
-    p.add_argument("--script-timeout", type=float, dest="script_timeout", help="one script, seconds (default 1800)")
-    p.add_argument("--max-parallel", type=int, dest="max_parallel", help="scripts at once (default: CPU count)")
-    p.add_argument("--seed", type=int, help="seed for the engineer and generated scripts (default 42)")
     p.add_argument("--checkpoint-url", dest="checkpoint_url",
                    help="postgresql://... to keep checkpoints in Postgres (default: SQLite in the run dir)")
-    p.add_argument("--review", choices=["plans"], help="pause before each refinement plan and before submission")
     p.add_argument("--metric", help="metric name, overriding the description (auc, rmse, rmsle, ...)")
     direction = p.add_mutually_exclusive_group()
     direction.add_argument("--lower-is-better", dest="lower_is_better", action="store_const", const=True)
@@ -115,13 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run and grade every task of a make_tasks.py output beside an XGBoost baseline")
     bench.add_argument("tasks_dir")
     bench.add_argument("--out", default="bench-results", help="results folder (default bench-results)")
-    bench.add_argument("--preset", default="laptop", choices=["paper", "laptop", "quick"])
+    bench.add_argument("--preset", default="laptop", choices=Context.preset_names())
     bench.add_argument("--tasks", help="comma-separated task names (default: all)")
     bench.add_argument("--task-time-limit", type=float, default=900.0, help="seconds per task (default 900)")
     bench.add_argument("--script-timeout", type=float, default=600.0, dest="script_timeout")
     bench.add_argument("--seed", type=int, default=42)
-    for loop in ("num-candidates", "outer-loops", "inner-loops", "parallel-solutions", "ensemble-rounds"):
-        bench.add_argument(f"--{loop}", type=int, dest=loop.replace("-", "_"), help="override the preset")
+    add_context_flags(bench, only=set(PRESET_FIELDS))
     report = sub.add_parser("report", help="write RUN_DIR/report.html from the run's run.json")
     report.add_argument("run_dir")
     example = sub.add_parser("example", help="write an example task built from a dataset shipped with scikit-learn")
@@ -201,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from mle_star.bench import run_bench
 
-    loops = ("num_candidates", "outer_loops", "inner_loops", "parallel_solutions", "ensemble_rounds")
+    loops = PRESET_FIELDS
     try:
         rows = run_bench(args.tasks_dir, args.out, preset=args.preset,
                          only=args.tasks.split(",") if args.tasks else None, time_limit=args.task_time_limit,
@@ -259,6 +260,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
     from langgraph.types import Command
 
     from mle_star.graph import build_graph
+    from mle_star.models import ModelRefused, ModelUnavailable
     from mle_star.tools.task import TaskError
 
     graph = build_graph().compile(checkpointer=saver, name="mle-star")
@@ -281,6 +283,11 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
                 command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
         except TaskError as exc:
             return _fail(str(exc))
+        except ModelRefused as exc:
+            return _fail(f"the model refused the request: {exc} (check the API key and the model id)")
+        except ModelUnavailable as exc:
+            return _fail(f"the model is unavailable: {exc}; continue later with: mle-star resume {run_dir}",
+                         EXIT_NO_SUBMISSION)
         except Exception as exc:  # noqa: BLE001 - one clear line for the person, the traceback to a file
             import traceback
 

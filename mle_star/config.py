@@ -1,103 +1,134 @@
 """Run configuration: the paper's knobs, time limits and model choice.
 
-One small dataclass, in the style of the LangGraph templates: every field has a default
-(the paper's, where the paper gives one), can be set from the environment as
-``MLE_STAR_<FIELD>`` and is passed to the graph as its runtime context.
+One kw-only dataclass in the style of the LangGraph templates: every field has a default (the
+paper's, where the paper gives one), a metadata ``doc`` that says what it is for, can be set
+from the environment as ``MLE_STAR_<FIELD>``, and is passed to the graph as its runtime
+context. The CLI flags (``--outer-loops``) and the benchmark presets are generated from this
+metadata, so a setting is described in exactly one place. Every field is a plain value, so the
+served graph's context schema is plain JSON.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, get_type_hints
 
 
 def _cpu_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def setting(default: Any = MISSING, *, doc: str, flag: bool = True, presets: dict[str, Any] | None = None,
+            choices: tuple[str, ...] = (), factory: Any = MISSING, minimum: float | None = None,
+            aliases: tuple[str, ...] = ()) -> Any:
+    """A Context field: its default, what it is for, whether the CLI shows it (and under which
+    extra flag names), its bench presets and the bounds ``validate`` enforces."""
+    meta = {"doc": doc, "flag": flag, "presets": presets or {}, "choices": choices, "minimum": minimum,
+            "aliases": aliases}
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass(kw_only=True)
 class Context:
-    """Everything a run can be tuned with. Field docs say why each exists."""
+    """Everything a run can be tuned with."""
 
-    model: str = field(
-        default="auto",
-        metadata={"doc": "Chat model: 'auto' (Gemini if GOOGLE_API_KEY is set, else offline), 'offline' "
-                         "(the built-in engineer) or an init_chat_model id such as 'openai:gpt-4o'."},
-    )
-    role_models: str = field(
-        default="", metadata={"doc": "Per-role overrides 'role=model_id,...' (e.g. a cheaper summarizer)."},
-    )
-    model_timeout: float = field(default=300.0, metadata={"doc": "Seconds one model call may take."})
-    requests_per_second: float = field(
-        default=0.0, metadata={"doc": "Client-side rate limit for model calls (0 = none), shared by all roles."},
-    )
-    model_retries: int = field(default=5, metadata={"doc": "Retries of a model call on 429/5xx/timeouts."})
-    cache_path: str = field(
-        default="", metadata={"doc": "SQLite file caching model replies across runs (empty: no cache)."},
-    )
-    prices_file: str = field(default="", metadata={"doc": "JSON price table overriding the built-in one."})
-    retry_backoff: float = field(default=2.0, metadata={"doc": "First retry delay, seconds (doubles each time)."})
-    num_candidates: int = field(default=4, metadata={"doc": "M: candidate models from the retriever."})
-    outer_loops: int = field(default=4, metadata={"doc": "T: ablation-guided outer refinement steps."})
-    inner_loops: int = field(default=4, metadata={"doc": "K: refinement attempts per target block."})
-    parallel_solutions: int = field(default=2, metadata={"doc": "L: independent solution paths."})
-    ensemble_rounds: int = field(default=5, metadata={"doc": "R: ensemble plan/implement rounds."})
-    debug_rounds: int = field(default=3, metadata={"doc": "N: debugger attempts after a failed run."})
-    parse_retries: int = field(default=2, metadata={"doc": "Re-asks when a reply cannot be parsed."})
-    time_limit: float = field(default=24 * 3600.0, metadata={"doc": "Whole-run wall time, seconds."})
-    script_timeout: float = field(default=1800.0, metadata={"doc": "One script's wall time, seconds."})
-    script_memory_gb: float = field(default=0.0, metadata={"doc": "Address-space cap per script (0 = none)."})
-    max_parallel: int = field(
-        default_factory=_cpu_count,
-        metadata={"doc": "Scripts running at once; default the CPU count so scripts never fight over cores."},
-    )
-    subsample_rows: int = field(default=30000, metadata={"doc": "Training rows used while searching."})
-    seed: int = field(default=42, metadata={"doc": "Seed for the offline engineer and generated scripts."})
-    check_leakage: bool = field(default=True, metadata={"doc": "Run the leakage checker before each run."})
-    check_data_usage: bool = field(default=True, metadata={"doc": "Run the data-usage checker once per path."})
-    run_dir: str = field(default="", metadata={"doc": "Where scripts, outputs and the report go."})
-    review: str = field(
-        default="", metadata={"doc": "'plans': pause (interrupt) before each refinement plan and before submission."},
-    )
-    llm: Any = field(
-        default=None, repr=False, compare=False,
-        metadata={"doc": "A LangChain chat model object for every role (embedding, tests); overrides model."},
-    )
+    # -- the model ------------------------------------------------------------------------------
+    model: str = setting("auto", doc="Chat model: 'auto' (Gemini if GOOGLE_API_KEY is set, else the offline "
+                                     "engineer), 'offline', or an init_chat_model id such as 'openai:gpt-4o'.")
+    role_models: str = setting("", doc="Per-role model overrides 'role=model_id,...' (e.g. a cheaper summarizer).",
+                               flag=False)
+    model_timeout: float = setting(300.0, doc="Seconds one model call may take.", minimum=0.001)
+    requests_per_second: float = setting(0.0, doc="Client-side rate limit for model calls (0: none), shared by "
+                                                  "all roles.", minimum=0)
+    model_retries: int = setting(5, doc="Retries of a model call on 429, 5xx and timeouts.", minimum=0)
+    retry_backoff: float = setting(2.0, doc="First retry delay in seconds (doubles each time, jittered).",
+                                   minimum=0)
+    parse_retries: int = setting(2, doc="Re-asks when a reply cannot be parsed.", minimum=0)
+    cache_path: str = setting("", doc="SQLite file caching model replies, so a re-run costs no model calls.",
+                              aliases=("--cache",))
+    prices_file: str = setting("", doc="JSON price table (USD per million tokens) for cost estimates.",
+                               aliases=("--prices",))
+    # -- the paper's loops ----------------------------------------------------------------------
+    num_candidates: int = setting(4, doc="M: candidate models from the retriever.", minimum=1,
+                                  presets={"paper": 4, "laptop": 4, "quick": 2})
+    outer_loops: int = setting(4, doc="T: ablation-guided outer refinement steps.", minimum=0,
+                               presets={"paper": 4, "laptop": 3, "quick": 2})
+    inner_loops: int = setting(4, doc="K: refinement attempts per target block.", minimum=0,
+                               presets={"paper": 4, "laptop": 3, "quick": 2})
+    parallel_solutions: int = setting(2, doc="L: independent solution paths, ensembled at the end.", minimum=1,
+                                      presets={"paper": 2, "laptop": 2, "quick": 2})
+    ensemble_rounds: int = setting(5, doc="R: ensemble plan/implement rounds.", minimum=0,
+                                   presets={"paper": 5, "laptop": 3, "quick": 2})
+    debug_rounds: int = setting(3, doc="Debugger attempts after a failed run.", minimum=0)
+    check_leakage: bool = setting(True, doc="Run the leakage checker before each run.")
+    check_data_usage: bool = setting(True, doc="Run the data-usage checker once per path.")
+    # -- time and scripts -----------------------------------------------------------------------
+    time_limit: float = setting(24 * 3600.0, doc="Whole-run wall time in seconds; loops stop early to leave "
+                                                 "time for the ensemble and the submission.", minimum=1)
+    script_timeout: float = setting(1800.0, doc="One script's wall time in seconds (ablation and final scripts "
+                                                "get twice this).", minimum=1)
+    script_memory_gb: float = setting(0.0, doc="Memory cap per script in GiB (0: sized from the machine and "
+                                               "max_parallel).", minimum=0)
+    max_parallel: int = setting(doc="Scripts running at once; default the CPU count so scripts never fight "
+                                    "over cores.", factory=_cpu_count, minimum=1)
+    subsample_rows: int = setting(30000, doc="Training rows used while searching.", minimum=1)
+    seed: int = setting(42, doc="Seed for the offline engineer and the generated scripts.")
+    # -- the run --------------------------------------------------------------------------------
+    run_dir: str = setting("", doc="Where scripts, outputs and the report go (default runs/<task>-<time>).")
+    review: str = setting("", doc="'plans': pause before each refinement plan and before the submission.",
+                          choices=("", "plans"))
 
     def to_dict(self) -> dict[str, Any]:
-        """The serialisable settings (everything but a chat model object)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "llm"}
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def kinds(cls) -> dict[str, type]:
+        """Each setting's Python type, from the annotations."""
+        hints = get_type_hints(cls)
+        return {f.name: hints[f.name] for f in fields(cls)}
+
+    @classmethod
+    def preset(cls, name: str) -> dict[str, Any]:
+        """The settings a benchmark preset ('paper', 'laptop', 'quick') fixes."""
+        values = {f.name: f.metadata["presets"][name] for f in fields(cls) if name in f.metadata.get("presets", {})}
+        if not values:
+            raise ValueError(f"unknown preset '{name}' (known: {', '.join(cls.preset_names())})")
+        return values
+
+    @classmethod
+    def preset_names(cls) -> list[str]:
+        return sorted({p for f in fields(cls) for p in f.metadata.get("presets", {})})
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Context:
         """Defaults, then ``MLE_STAR_*`` environment variables, then explicit overrides."""
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "llm":
-                continue
-            raw = os.environ.get(f"MLE_STAR_{f.name.upper()}")
+        for name, kind in cls.kinds().items():
+            raw = os.environ.get(f"MLE_STAR_{name.upper()}")
             if raw is None:
                 continue
-            kind = type(getattr(cls(), f.name))
-            if kind is bool:
-                values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-            else:
-                values[f.name] = kind(raw)
+            try:
+                values[name] = raw.strip().lower() in {"1", "true", "yes", "on"} if kind is bool else kind(raw)
+            except ValueError:
+                raise ValueError(f"MLE_STAR_{name.upper()}={raw!r} is not a valid {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def validate(self) -> None:
-        for name in ("num_candidates", "parallel_solutions", "max_parallel"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        for name in ("outer_loops", "inner_loops", "ensemble_rounds", "debug_rounds", "parse_retries", "model_retries"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+        """Refuse settings that would silently disable a limit (NaN, inf, negative) or a loop."""
+        for f in fields(self):
+            value, meta = getattr(self, f.name), f.metadata
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a finite number, not {value}")
+            if meta.get("minimum") is not None and isinstance(value, int | float) and value < meta["minimum"]:
+                raise ValueError(f"{f.name} must be at least {meta['minimum']:g}")
+            if meta.get("choices") and value not in meta["choices"]:
+                known = ", ".join(c for c in meta["choices"] if c)
+                raise ValueError(f"unknown {f.name} '{value}' (known: {known})")
         from mle_star.models import parse_role_models
 
         parse_role_models(self.role_models)
-        if self.review not in ("", "plans"):
-            raise ValueError(f"unknown review mode '{self.review}' (known: plans)")
-        if self.script_timeout <= 0 or self.time_limit <= 0:
-            raise ValueError("time limits must be positive")

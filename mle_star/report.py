@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mle_star import journal
 from mle_star.config import Context
 from mle_star.pricing import estimate_cost
 from mle_star.report_html import render_html
@@ -21,21 +22,24 @@ STANDARD_COUNTS = ("model_calls", "candidates", "merges", "merges_accepted", "ab
 
 
 def run_record(state: dict, ctx: Context) -> dict[str, Any]:
+    """Everything a machine needs to know about the run, derived from the journal."""
     task = state.get("task", {})
-    solutions = sorted(state.get("solutions", []), key=lambda s: s.get("path_id", 0))
+    entries = state.get("journal", [])
+    finals = sorted((journal.get(entries, n) for n in state.get("finals", [])), key=lambda a: a["path_id"] or 0)
     counts = {key: 0 for key in STANDARD_COUNTS} | dict(state.get("counts", {}))
-    initial = [s.get("initial_score") for s in solutions]
+    paths = [{"path_id": a["path_id"], "initial_score": journal.lineage(entries, a["name"])[0]["score"],
+              "final_score": a["score"], "name": a["name"]} for a in finals]
     return {
         "task": {k: task.get(k) for k in TASK_FIELDS},
         "metric": task.get("metric"),
         "lower_is_better": task.get("lower_is_better"),
         "best_score": state.get("best_score"),
-        "final_score": (state.get("best") or {}).get("final_score"),
-        "best_solution": (state.get("best") or {}).get("name"),
-        "initial_best_scores": initial,
-        "paths": [{"path_id": s.get("path_id"), "initial_score": s.get("initial_score"), "final_score": s["score"],
-                   "name": s["name"]} for s in solutions],
-        "ensemble": [{k: h.get(k) for k in ("plan", "score", "name")} for h in state.get("ensemble_history", [])],
+        "best_solution": state.get("submitted"),
+        "initial_best_scores": [p["initial_score"] for p in paths],
+        "paths": paths,
+        "ensemble": [{"plan": a["plan"], "score": a["score"] if a["ok"] else None, "name": a["name"]}
+                     for a in journal.of_kind(entries, "ensemble")],
+        "journal": [{k: v for k, v in a.items() if k != "code"} for a in entries],
         "submission_path": state.get("submission_path"),
         "solution_path": state.get("solution_path"),
         "error": state.get("error"),

@@ -74,11 +74,14 @@ def score_plot(record: dict, width: int = 860, height: int = 300) -> str:
     return "".join(parts) + f'<p class="legend">{legend} &nbsp; <span>- - -</span> best so far</p>'
 
 
-def _diff(run_dir: Path, stage: dict) -> str:
-    old = Path(stage["from_script"]) / "solution.py"
-    new = Path(stage["to_script"]) / "solution.py"
-    if not old.exists() or not new.exists():
+def _diff(run_dir: Path, record: dict, stage: dict) -> str:
+    """The code change of an accepted refinement, from the scripts the journal points to."""
+    by_name = {a["name"]: a for a in record.get("journal", [])}
+    ends = [by_name.get(stage.get("from", "")), by_name.get(stage.get("to", ""))]
+    paths = [Path(e["workdir"]) / "solution.py" if e and e.get("workdir") else None for e in ends]
+    if not all(p is not None and p.exists() for p in paths):
         return "<p>(scripts not found)</p>"
+    old, new = paths  # type: ignore[misc]
     lines = difflib.unified_diff(old.read_text().splitlines(), new.read_text().splitlines(),
                                  fromfile=str(old.relative_to(run_dir)) if old.is_relative_to(run_dir) else str(old),
                                  tofile=str(new.relative_to(run_dir)) if new.is_relative_to(run_dir) else str(new),
@@ -129,11 +132,11 @@ def render_html(record: dict, run_dir: str | Path) -> str:
             for p in record["paths"]]
     out.append("</table>")
 
-    accepted = [s for s in stages if s["node"] == "accept_refinement" and s.get("to_script")]
+    accepted = [s for s in stages if s["node"] == "accept_refinement" and s.get("to")]
     out.append(f"<h2>Accepted refinements ({len(accepted)})</h2>")
     for s in accepted:
         out.append(f"<h3>path {s['path']}: {_esc(s['detail'])}</h3><p>{_esc(s.get('plan', ''))}</p>")
-        out.append(_diff(run_dir, s))
+        out.append(_diff(run_dir, record, s))
 
     if record["ensemble"]:
         out.append("<h2>Ensemble rounds</h2><table><tr><th>round</th><th>plan</th><th>score</th></tr>")

@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 
 from mle_star.config import Context
 from mle_star.examples import write_example
+from mle_star.models import use_model
 from mle_star.tools.task import load_task
 
 
@@ -27,9 +28,7 @@ def diabetes_task(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def task_facts(bc_task) -> dict:
-    task = load_task(bc_task).to_dict()
-    task["preview"] = ""
-    return task
+    return load_task(bc_task).to_dict() | {"preview": ""}
 
 
 def scripted(*replies: str) -> GenericFakeChatModel:
@@ -37,7 +36,10 @@ def scripted(*replies: str) -> GenericFakeChatModel:
     return GenericFakeChatModel(messages=iter(list(replies)))
 
 
-def runtime(**settings) -> Runtime:
+def runtime(llm=None, **settings) -> Runtime:
+    """A node runtime; ``llm`` (a chat model object) answers every role."""
+    if llm is not None:
+        settings["model"] = use_model(llm)
     settings.setdefault("script_timeout", 60)
     settings.setdefault("max_parallel", 2)
     return Runtime(context=Context(**settings))

@@ -16,12 +16,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from mle_star.engineer.model import PAYLOAD_KEY, estimate_tokens
-from mle_star.engineer.roles import ROLES
+from mle_star.engineer.model import answer, estimate_tokens
+from mle_star.prompts import PAYLOAD_KEY
 
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unfenced(text: str) -> str:
+    """A JSON reply as a provider's structured output returns it: one object, no fences."""
+    value = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0]) if "```json" in text else json.loads(text)
+    if isinstance(value, list):
+        value = {"models": value} if value and "model_name" in value[0] else value[0]
+    return json.dumps(value)
 
 
 class PayloadRecorder(BaseCallbackHandler):
@@ -42,6 +50,7 @@ class StubServer:
         self.registry: dict[str, dict] = {}
         self.faults, self.slow = faults, slow_seconds
         self.calls = 0
+        self.structured = 0
         self.lock = threading.Lock()
         stub = self
 
@@ -67,7 +76,10 @@ class StubServer:
                 elif fault == "malformed" or payload is None:
                     text = "I am not sure what you mean; could you clarify the task?"
                 else:
-                    text = ROLES[payload["role"]](payload)
+                    text = answer(payload)
+                    if body.get("response_format", {}).get("type") == "json_schema":
+                        text = _unfenced(text)  # structured output: the bare JSON object
+                        stub.structured += 1
                 n_in = sum(estimate_tokens(m["content"]) for m in body["messages"])
                 self._send(200, {
                     "id": f"chatcmpl-{stub.calls}", "object": "chat.completion", "created": int(time.time()),

@@ -36,7 +36,14 @@ def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
     assert record["usage"]["calls"] == counts["model_calls"] > 0 and record["usage"]["input_tokens"] > 0
     assert {"retriever", "init_coder", "merger", "data_usage_checker", "ablation", "extractor", "refiner_coder",
             "refiner_planner", "ensembler", "submission"} <= {s["node"] for s in record["stages"]}
-    assert record["best_score"] == max(p["final_score"] for p in record["paths"]) or record["ensemble"]
+    submitted = next(a for a in record["journal"] if a["name"] == record["best_solution"])
+    finals = [p["final_score"] for p in record["paths"]]
+    if submitted["kind"] == "ensemble":  # an ensemble is submitted only if it beat every path
+        assert submitted["score"] > max(finals)
+    else:
+        assert submitted["kind"] in ("refinement", "merge", "candidate", "data_usage")
+        assert submitted["score"] == max(finals)
+    assert record["best_score"] == submitted["score"]
     for path in record["paths"]:  # a path never ends worse than it started
         assert path["final_score"] >= path["initial_score"]
     assert (run_dir / "final" / "solution.py").read_text().count("final/submission.csv") == 1
@@ -68,11 +75,12 @@ def test_lower_is_better_task_through_the_compiled_graph(diabetes_task, tmp_path
 
 
 def test_time_limit_is_honoured_with_the_paper_settings(bc_task, tmp_path):
-    """Paper defaults (M=4, T=4, K=4, L=2, R=5) would take minutes; a 60 s limit cuts the loops."""
+    """Paper defaults (M=4, T=4, K=4, L=2, R=5) run about 80 scripts; a 20 s limit cuts the loops
+    and still ends with a submission."""
     run_dir = tmp_path / "run"
     start = time.monotonic()
-    assert main(["run", str(bc_task), "--run-dir", str(run_dir), "--time-limit", "60"]) == 0
+    assert main(["run", str(bc_task), "--run-dir", str(run_dir), "--time-limit", "20"]) == 0
     elapsed = time.monotonic() - start
-    record = json.loads((run_dir / "run.json").read_text())
-    assert record["counts"]["outer_loops"] < 8 or record["counts"]["ensemble_rounds"] < 5
-    assert elapsed < 60 + 30, f"{elapsed:.0f} s for a 60 s limit"
+    counts = json.loads((run_dir / "run.json").read_text())["counts"]
+    assert counts["inner_iterations"] < 2 * 4 * 4  # L x T x K were not all reached
+    assert elapsed < 20 + 30, f"{elapsed:.0f} s for a 20 s limit"

@@ -7,14 +7,15 @@ import json
 from conftest import runtime, scripted
 
 from mle_star.engineer.recipe import default_recipe, render_solution
-from mle_star.nodes.common import Recorder
+from mle_star.journal import attempt
 from mle_star.nodes.data_usage import data_usage_checker
 from mle_star.nodes.extractor import extractor
 from mle_star.nodes.init_coder import init_coder
-from mle_star.nodes.merger import merger
+from mle_star.nodes.merger import merger, rank_candidates
 from mle_star.nodes.refiner import accept_refinement, refiner_coder
 from mle_star.nodes.retriever import retriever
 from mle_star.nodes.run_debug import run_checked
+from mle_star.telemetry import Recorder
 
 GOOD = "print('Final Validation Performance: 0.5')\n"
 
@@ -25,6 +26,10 @@ def solution(task: dict, family: str = "linear") -> str:
 
 def fenced(code: str, before: str = "Here you go:", after: str = "Good luck!") -> str:
     return f"{before}\n```python\n{code}```\n{after}"
+
+
+def _scored(name: str, score: float, code: str = GOOD, kind: str = "candidate", **kw) -> dict:
+    return attempt(name, kind, path_id=0, code=code, score=score, ok=True, **kw)
 
 
 def test_retriever_accepts_json_with_trailing_text(path_state):
@@ -44,34 +49,45 @@ def test_init_coder_runs_the_fenced_script_without_its_prose(path_state, task_fa
     code = solution(task_facts)
     state = path_state | {"index": 0, "candidate": {"model_name": "logistic regression", "example_code": ""}}
     out = init_coder(state, runtime(llm=scripted(fenced(code)), check_leakage=False))
-    result = out["initial"][0]
+    (result,) = out["journal"]
     assert result["ok"] and 0.9 < result["score"] <= 1.0
-    assert result["code"] == code
+    assert result["code"] == code and result["kind"] == "candidate" and result["plan"] == "logistic regression"
 
 
 def test_crashing_script_goes_to_the_debugger(path_state):
-    state = path_state
     rec = Recorder("test")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False).context
-    result = run_checked(ctx, rec, state, "raise ValueError('boom')\n", "crashy")
+    result, attempts = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "crashy", "candidate")
     assert result["ok"] and result["score"] == 0.5 and result["code"] == GOOD
     assert rec.counts["debug_rounds"] == 1 and rec.counts["executions"] == 2
+    first, fixed = attempts
+    assert not first["ok"] and "ValueError: boom" in first["error"]
+    assert fixed["parent"] == first["name"] == "crashy" and fixed["debug_round"] == 1
 
 
 def test_hanging_script_is_killed_and_debugged(path_state):
     rec = Recorder("test")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, script_timeout=2).context
-    result = run_checked(ctx, rec, path_state, "import time\ntime.sleep(300)\n", "hangs")
+    result, _ = run_checked(ctx, rec, path_state, "import time\ntime.sleep(300)\n", "hangs", "candidate")
     assert result["ok"] and rec.counts["debug_rounds"] == 1
 
 
 def test_debugger_gives_up_after_n_rounds(path_state):
     rec = Recorder("test")
-    replies = [fenced("raise RuntimeError('still broken')\n")] * 2
+    replies = [fenced("raise RuntimeError('still broken')\n"), fenced("raise RuntimeError('broken again')\n")]
     ctx = runtime(llm=scripted(*replies), check_leakage=False, debug_rounds=2).context
-    result = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "stubborn")
-    assert not result["ok"] and "still broken" in result["error"]
-    assert rec.counts["debug_rounds"] == 2 and rec.counts["executions"] == 3
+    result, attempts = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "stubborn", "candidate")
+    assert not result["ok"] and "broken again" in result["error"]
+    assert rec.counts["debug_rounds"] == 2 and rec.counts["executions"] == 3 and len(attempts) == 3
+
+
+def test_debugger_never_reruns_an_unchanged_script(path_state):
+    rec = Recorder("test")
+    broken = "raise ValueError('boom')\n"
+    ctx = runtime(llm=scripted(fenced(broken)), check_leakage=False, debug_rounds=3).context
+    result, attempts = run_checked(ctx, rec, path_state, broken, "same", "candidate")
+    assert not result["ok"] and len(attempts) == 1
+    assert rec.counts["executions"] == 1 and rec.counts["debug_unchanged"] == 1
 
 
 def test_leakage_fix_replaces_exactly_one_block(path_state):
@@ -82,14 +98,27 @@ def test_leakage_fix_replaces_exactly_one_block(path_state):
              "print('Final Validation Performance:', y[-1])\n")
     block = "scale = x.max()  # uses all rows\n"
     verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": block})
+    clean = json.dumps({"leakage_status": "No Data Leakage", "code_block": ""})
     fixed_block = "scale = x[:8].max()  # training rows only\n"
-    ctx = runtime(llm=scripted(f"```json\n{verdict}\n```\nThe scale uses test rows.", fenced(fixed_block))).context
+    ctx = runtime(llm=scripted(f"```json\n{verdict}\n```\nThe scale uses test rows.", fenced(fixed_block),
+                               clean)).context
     rec = Recorder("test")
-    result = run_checked(ctx, rec, path_state, leaky, "leaky")
+    result, _ = run_checked(ctx, rec, path_state, leaky, "leaky", "candidate")
     assert result["code"] == leaky.replace(block, fixed_block)
     assert result["code"].count("scale =") == 1
     assert abs(result["score"] - 9 / 7) < 1e-9
     assert rec.counts["leakage_found"] == 1 and rec.counts["leakage_fixed"] == 1
+    assert result["leakage"][0]["fixed"] and result["leakage"][0]["verified"]
+
+
+def test_a_leakage_fix_that_changes_nothing_is_not_counted(path_state):
+    leaky = "scale = 1\nprint('Final Validation Performance:', scale)\n"
+    verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": "scale = 1\n"})
+    ctx = runtime(llm=scripted(verdict, fenced("scale = 1\n"))).context
+    rec = Recorder("test")
+    result, _ = run_checked(ctx, rec, path_state, leaky, "same-fix", "candidate")
+    assert result["code"] == leaky and rec.counts["leakage_found"] == 1 and "leakage_fixed" not in rec.counts
+    assert result["leakage"][0]["error"] == "the fix changed nothing"
 
 
 def test_leakage_verdict_with_a_foreign_block_is_reasked(path_state):
@@ -97,35 +126,42 @@ def test_leakage_verdict_with_a_foreign_block_is_reasked(path_state):
     verdict_ok = json.dumps({"leakage_status": "No Data Leakage", "code_block": ""})
     ctx = runtime(llm=scripted(verdict_bad, verdict_ok)).context
     rec = Recorder("test")
-    result = run_checked(ctx, rec, path_state, GOOD, "clean")
+    result, _ = run_checked(ctx, rec, path_state, GOOD, "clean", "candidate")
     assert result["code"] == GOOD and rec.counts["reasks"] == 1 and "leakage_found" not in rec.counts
 
 
-def _scored(name: str, score: float, code: str = GOOD) -> dict:
-    return {"name": name, "code": code, "score": score, "ok": True, "workdir": "", "duration": 0.0, "error": ""}
+def test_rank_candidates_starts_from_the_best_for_either_direction(path_state, diabetes_task):
+    from mle_star.tools.task import load_task
+
+    higher = rank_candidates(path_state | {"journal": [_scored("a", 0.8), _scored("b", 0.9), _scored("c", 0.7)]})
+    assert higher["best"] == "b" and higher["merge_done"] is False
+    task = load_task(diabetes_task).to_dict() | {"preview": ""}  # RMSE: lower is better
+    lower = rank_candidates(path_state | {"task": task, "journal": [_scored("a", 60.0), _scored("b", 50.0)]})
+    assert lower["best"] == "b"
 
 
 def test_merger_breaks_when_a_merge_is_worse(path_state, diabetes_task):
     from mle_star.tools.task import load_task
 
-    task = load_task(diabetes_task).to_dict()  # RMSE: lower is better
-    state = path_state | {"task": task, "initial": [_scored("a", 60.0), _scored("b", 50.0), _scored("c", 70.0)]}
+    task = load_task(diabetes_task).to_dict() | {"preview": ""}  # RMSE: lower is better
+    entries = [_scored("a", 60.0), _scored("b", 50.0), _scored("c", 70.0)]
+    state = path_state | {"task": task, "journal": entries, "best": "b", "merge_index": 1}
     worse = "print('Final Validation Performance: 55.0')\n"
     out = merger(state, runtime(llm=scripted(fenced(worse)), check_leakage=False))
-    assert out["best"]["name"] == "b" and out["merge_done"] is True
+    assert "best" not in out and out["merge_done"] is True
     assert out["counts"]["merges"] == 1 and "merges_accepted" not in out["counts"]
+    assert out["journal"][0]["parent"] == "b" and out["journal"][0]["kind"] == "merge"
 
 
 def test_merger_keeps_an_equal_or_better_merge(path_state):
-    state = path_state | {"initial": [_scored("a", 0.8), _scored("b", 0.9)]}
+    state = path_state | {"journal": [_scored("a", 0.8), _scored("b", 0.9)], "best": "b", "merge_index": 1}
     better = "print('Final Validation Performance: 0.95')\n"
     out = merger(state, runtime(llm=scripted(fenced(better)), check_leakage=False))
-    assert out["best"]["score"] == 0.95 and out["merge_index"] == 2 and out["initial_score"] == 0.9
-    assert not out.get("merge_done")
+    assert out["best"] == "path0/merge_1" and out["merge_index"] == 2 and out["merge_done"] is True
 
 
 def test_data_usage_statement_keeps_the_solution(path_state):
-    state = path_state | {"best": _scored("s0", 0.9)}
+    state = path_state | {"journal": [_scored("s0", 0.9)], "best": "s0"}
     out = data_usage_checker(state, runtime(llm=scripted("All the provided information is used.")))
     assert "best" not in out and out["counts"]["model_calls"] == 1
 
@@ -135,7 +171,7 @@ def test_extractor_reasks_until_the_block_is_an_exact_substring(path_state, task
     real_block = code[code.index("def make_models"):code.index("# end of model block")]
     bad = json.dumps([{"code_block": "def make_models():\n    return []", "plan": "Use more trees."}])
     good = json.dumps([{"code_block": real_block, "plan": "Use more trees."}]) + "\nThat should help."
-    state = path_state | {"best": _scored("s", 0.9, code), "ablation_summaries": ["model matters"]}
+    state = path_state | {"journal": [_scored("s", 0.9, code)], "best": "s", "ablation_summaries": ["model matters"]}
     out = extractor(state, runtime(llm=scripted(bad, good)))
     assert out["code_block"] == real_block.strip("\n") and out["plan"] == "Use more trees."
     assert out["counts"]["reasks"] == 1
@@ -143,26 +179,34 @@ def test_extractor_reasks_until_the_block_is_an_exact_substring(path_state, task
 
 def test_refiner_replaces_only_the_target_block(path_state):
     code = "a = 1\nb = 2\nprint('Final Validation Performance:', a + b)\n"
-    state = path_state | {"best": _scored("s", 3.0, code), "code_block": "b = 2\n", "plan": "Make b bigger.",
-                          "outer_step": 0, "inner_step": 0}
+    state = path_state | {"journal": [_scored("s", 3.0, code)], "best": "s", "code_block": "b = 2\n",
+                          "plan": "Make b bigger.", "outer_step": 0, "inner_step": 0}
     reply = "Refined block:\n```python\nb = 5\n```\nThis raises the score."
     out = refiner_coder(state, runtime(llm=scripted(reply), check_leakage=False))
-    assert out["inner_best"]["code"] == "a = 1\nb = 5\nprint('Final Validation Performance:', a + b)\n"
-    assert out["plan_history"] == [{"plan": "Make b bigger.", "score": 6.0}] and out["inner_step"] == 1
+    (refined,) = out["journal"]
+    assert refined["code"] == "a = 1\nb = 5\nprint('Final Validation Performance:', a + b)\n"
+    assert (refined["plan"], refined["score"], refined["parent"], refined["step"]) == ("Make b bigger.", 6.0, "s",
+                                                                                       "t=0 k=0")
+    assert refined["target_block"] == "b = 2\n" and out["inner_step"] == 1
 
 
 def test_refiner_with_an_empty_block_changes_nothing(path_state):
-    state = path_state | {"best": _scored("s", 3.0), "code_block": "x\n", "plan": "p", "inner_step": 0}
+    state = path_state | {"journal": [_scored("s", 3.0)], "best": "s", "code_block": "x\n", "plan": "p",
+                          "inner_step": 0}
     out = refiner_coder(state, runtime(llm=scripted("```python\n\n```", "```python\n\n```", "```python\n\n```")))
-    assert out["inner_best"] is None and out["plan_history"][0]["score"] is None
+    (failed,) = out["journal"]
+    assert not failed["ok"] and failed["score"] is None and failed["workdir"] == ""
 
 
 def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
     from mle_star.tools.task import load_task
 
-    task = load_task(diabetes_task).to_dict()
-    base = path_state | {"task": task, "best": _scored("s", 50.0), "code_block": "b", "outer_step": 0}
-    worse = accept_refinement(base | {"inner_best": _scored("r", 51.0)}, runtime())
-    better = accept_refinement(base | {"inner_best": _scored("r", 49.0)}, runtime())
-    assert "best" not in worse and better["best"]["score"] == 49.0
+    task = load_task(diabetes_task).to_dict() | {"preview": ""}
+    s = _scored("s", 50.0)
+    base = path_state | {"task": task, "best": "s", "code_block": "b", "outer_step": 0}
+    worse = accept_refinement(base | {"journal": [s, _scored("r", 51.0, kind="refinement", step="t=0 k=0")]},
+                              runtime())
+    better = accept_refinement(base | {"journal": [s, _scored("r", 49.0, kind="refinement", step="t=0 k=0")]},
+                               runtime())
+    assert "best" not in worse and better["best"] == "r"
     assert worse["outer_step"] == better["outer_step"] == 1 and worse["refined_blocks"] == ["b"]

@@ -12,14 +12,19 @@ from openai_stub import PayloadRecorder, StubServer
 
 from mle_star import Context
 from mle_star.graph import graph
+from mle_star.journal import attempt
 from mle_star.models import (
     OFFLINE,
+    ModelRefused,
+    ModelUnavailable,
+    backoff,
     build_model,
     chat_model,
     invoke,
     is_transient,
     model_id,
     parse_role_models,
+    use_model,
 )
 from mle_star.tools.submission import validate_submission
 
@@ -81,13 +86,34 @@ class _Status(Exception):
 def test_transient_failures_are_retried_and_counted():
     retries = []
     ctx = Context(model_retries=3, retry_backoff=0.0)
-    reply = invoke(ctx, _Flaky(_Status(429), TimeoutError(), _Status(503)), [], retries.append)
+    flaky = _Flaky(_Status(429), TimeoutError(), _Status(503))
+    reply = invoke(ctx, lambda: flaky.invoke([]), retries.append)
     assert reply.content == "ok" and len(retries) == 3
-    assert not is_transient(_Status(401))
-    with pytest.raises(Exception, match="status 401"):
-        invoke(ctx, _Flaky(_Status(401)), [], retries.append)
-    with pytest.raises(Exception, match="status 500"):
-        invoke(Context(model_retries=1, retry_backoff=0.0), _Flaky(_Status(500), _Status(500)), [], retries.append)
+    with pytest.raises(ModelUnavailable, match="status 500"):
+        twice = _Flaky(_Status(500), _Status(500))
+        invoke(Context(model_retries=1, retry_backoff=0.0), lambda: twice.invoke([]), retries.append)
+
+
+@pytest.mark.parametrize("code", [401, 403, 404])
+def test_a_refused_request_is_fatal_and_never_retried(code):
+    retries = []
+    flaky = _Flaky(_Status(code))
+    with pytest.raises(ModelRefused, match=f"status {code}"):
+        invoke(Context(model_retries=5, retry_backoff=0.0), lambda: flaky.invoke([]), retries.append)
+    assert retries == [] and not is_transient(_Status(code))
+
+
+def test_backoff_is_jittered_and_honours_retry_after():
+    class _Limited(Exception):
+        def __init__(self, wait):
+            super().__init__("429")
+            self.status_code = 429
+            self.response = type("R", (), {"status_code": 429, "headers": {"retry-after": str(wait)}})()
+
+    ctx = Context(retry_backoff=2.0)
+    waits = {backoff(ctx, 3, TimeoutError()) for _ in range(20)}
+    assert all(8.0 <= w <= 16.0 for w in waits) and len(waits) > 1  # jittered within [ceiling/2, ceiling]
+    assert backoff(ctx, 0, _Limited(30)) == 30.0  # the provider asked for 30 s
 
 
 GEMINI_USAGE = {"input_tokens": 1200, "output_tokens": 300, "total_tokens": 1500}
@@ -112,14 +138,15 @@ def test_gemini_shaped_replies_drive_every_parser(path_state, task_facts):
     assert out["usage"]["input_tokens"] == 1200 and out["usage"]["output_tokens"] == 300
 
     code = "a = 1\nb = 2\nprint('Final Validation Performance:', a + b)\n"
-    best = {"name": "s", "code": code, "score": 3.0, "ok": True, "workdir": "", "duration": 0.0, "error": ""}
+    entries = [attempt("s", "candidate", path_id=0, code=code, score=3.0, ok=True)]
     target = json.dumps([{"code_block": "b = 2", "plan": "Raise b."}])
-    out = extractor(path_state | {"best": best}, runtime(llm=scripted(gemini(f"```json\n{target}\n```\nDone."))))
+    out = extractor(path_state | {"journal": entries, "best": "s"},
+                    runtime(llm=scripted(gemini(f"```json\n{target}\n```\nDone."))))
     assert out["code_block"] == "b = 2"
-    state = path_state | {"best": best, "code_block": "b = 2", "plan": "Raise b.", "inner_step": 0}
+    state = path_state | {"journal": entries, "best": "s", "code_block": "b = 2", "plan": "Raise b.", "inner_step": 0}
     out = refiner_coder(state, runtime(llm=scripted(gemini("Sure.\n```python\nb = 7\n```")), check_leakage=False))
-    assert out["plan_history"][0]["score"] == 8.0
-    out = refiner_planner(state | {"plan_history": out["plan_history"]},
+    assert out["journal"][0]["score"] == 8.0
+    out = refiner_planner(state | {"journal": entries + out["journal"]},
                           runtime(llm=scripted(gemini("Try b = 9 next, since raising b helped."))))
     assert out["plan"] == "Try b = 9 next, since raising b helped."
 
@@ -139,8 +166,10 @@ def test_whole_graph_through_chat_openai_with_injected_faults(bc_task, tmp_path,
         stub.close()
         build_model.cache_clear()
     validate_submission(out["submission_path"], bc_task / "public" / "sample_submission.csv", "id")
+    assert stub.structured > 0  # JSON roles went through ChatOpenAI's structured output
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert set(record["models"].values()) == {model}
+    assert record["counts"]["structured_replies"] > 0
     assert record["counts"]["model_retries"] >= 4  # two 429s, a 500 and a timeout
     assert record["counts"]["reasks"] >= 2  # the empty and the malformed reply
     usage = record["usage"]["by_model"][model]
@@ -182,41 +211,66 @@ FENCED = f"Here is the script.\n\n```python\n{SCRIPT}```\n\nIt prints the valida
 
 
 def _role_cases():
-    from mle_star.nodes.data_usage import parse_usage
-    from mle_star.nodes.extractor import parse_target
-    from mle_star.nodes.leakage import parse_verdict
-    from mle_star.nodes.refiner import _block
-    from mle_star.nodes.retriever import parse_candidates
-    from mle_star.tools.code import clean_block, extract_code, nonempty
+    """(role, its typed inputs, a Gemini-shaped reply, the parsed result)."""
+    from mle_star.prompts import roles as r
+    from mle_star.state import PlanScore
 
+    task = _task()
     verdict = json.dumps({"leakage_status": "No Data Leakage", "code_block": "x = np.float64(0.5)"})
+    card = r.ModelCard(model_name="CatBoost", example_code="...")
+    history = [PlanScore(plan="p", score=0.5)]
     return [
-        ("retriever", '```json\n[{"model_name": "CatBoost", "example_code": "..."}]\n```', parse_candidates(4),
-         [{"model_name": "CatBoost", "example_code": "..."}]),
-        ("init_coder", FENCED, extract_code, SCRIPT),
-        ("merger", FENCED, extract_code, SCRIPT),
-        ("debugger", FENCED, extract_code, SCRIPT),
-        ("submission", FENCED, extract_code, SCRIPT),
-        ("ensembler", FENCED, extract_code, SCRIPT),
-        ("ablation", FENCED, extract_code, SCRIPT),
-        ("data_usage_checker", "All the provided information is used.", parse_usage, None),
-        ("ablation_summarizer", "The model block matters most (-0.02).", nonempty, "The model block matters most (-0.02)."),
-        ("refiner_planner", "Use 5-fold target encoding.", nonempty, "Use 5-fold target encoding."),
-        ("ensemble_planner", "Stack with a ridge meta-learner.", nonempty, "Stack with a ridge meta-learner."),
-        ("extractor", '```json\n[{"code_block": "print(", "plan": "p"}]\n```\nThat block.',
-         parse_target(SCRIPT, []), {"code_block": "print(", "plan": "p"}),
-        ("refiner_coder", "```python\nx = 1\n```", _block, "x = 1"),
-        ("leakage_checker", f"```json\n{verdict}\n```", parse_verdict(SCRIPT),
-         {"status": "No Data Leakage", "code_block": "x = np.float64(0.5)"}),
-        ("leakage_fixer", "```python\nscale = train.max()\n```", clean_block, "scale = train.max()"),
+        (r.RETRIEVER, r.RetrieverInputs(task=task, search_results=[card], num_candidates=4),
+         '```json\n[{"model_name": "CatBoost", "example_code": "..."}]\n```', [card]),
+        (r.INIT_CODER, r.InitCoderInputs(task=task, candidate=card), FENCED, SCRIPT),
+        (r.MERGER, r.MergerInputs(task=task, base_code=SCRIPT, base_score=0.5, candidate_code=SCRIPT,
+                                  candidate_score=0.4), FENCED, SCRIPT),
+        (r.DEBUGGER, r.DebuggerInputs(task=task, code="boom", error="NameError", kind="candidate"), FENCED, SCRIPT),
+        (r.SUBMISSION, r.SubmissionInputs(task=task, code=SCRIPT, score=0.5), FENCED, SCRIPT),
+        (r.ENSEMBLER, r.EnsemblerInputs(task=task, solutions=[SCRIPT, SCRIPT], scores=[0.5, 0.4], plan="mean"),
+         FENCED, SCRIPT),
+        (r.ABLATION, r.AblationInputs(task=task, code=SCRIPT, score=0.5, previous_summaries=[], refined_blocks=[]),
+         FENCED, SCRIPT),
+        (r.DATA_USAGE_CHECKER, r.DataUsageInputs(task=task, code=SCRIPT), "All the provided information is used.",
+         None),
+        (r.ABLATION_SUMMARIZER, r.AblationSummaryInputs(task=task, code=SCRIPT, output="0.5"),
+         "The model block matters most (-0.02).", "The model block matters most (-0.02)."),
+        (r.REFINER_PLANNER, r.RefinerPlannerInputs(task=task, code_block="x", history=history, base_score=0.5),
+         "Use 5-fold target encoding.", "Use 5-fold target encoding."),
+        (r.ENSEMBLE_PLANNER, r.EnsemblePlannerInputs(task=task, scores=[0.5], history=history),
+         "Stack with a ridge meta-learner.", "Stack with a ridge meta-learner."),
+        (r.EXTRACTOR, r.ExtractorInputs(task=task, code=SCRIPT, score=0.5, summaries=[], refined_blocks=[]),
+         '```json\n[{"code_block": "print(", "plan": "p"}]\n```\nThat block.',
+         r.TargetBlock(code_block="print(", plan="p")),
+        (r.REFINER_CODER, r.RefinerCoderInputs(task=task, code_block="x = 0", plan="p"), "```python\nx = 1\n```",
+         "x = 1"),
+        (r.LEAKAGE_CHECKER, r.LeakageInputs(task=task, code=SCRIPT), f"```json\n{verdict}\n```",
+         r.LeakageVerdict(leakage_status="No Data Leakage", code_block="x = np.float64(0.5)")),
+        (r.LEAKAGE_FIXER, r.LeakageFixInputs(task=task, code=SCRIPT, code_block="x"),
+         "```python\nscale = train.max()\n```", "scale = train.max()"),
     ]
 
 
-@pytest.mark.parametrize("case", _role_cases(), ids=lambda c: c[0])
-def test_every_role_parses_a_gemini_shaped_reply(case):
-    from mle_star.nodes.common import Recorder, ask
+def _task() -> dict:
+    import tempfile
 
-    role, text, parse, expected = case
+    from mle_star.examples import write_example
+    from mle_star.tools.task import load_task
+    return load_task(write_example("breast-cancer", tempfile.mkdtemp())).to_dict() | {"preview": ""}
+
+
+def test_every_role_of_the_registry_has_a_case():
+    from mle_star.prompts import ROLES
+
+    assert sorted(case[0].name for case in _role_cases()) == sorted(ROLES)
+
+
+@pytest.mark.parametrize("case", _role_cases(), ids=lambda c: c[0].name)
+def test_every_role_parses_a_gemini_shaped_reply(case):
+    from mle_star.nodes.ask import ask
+    from mle_star.telemetry import Recorder
+
+    role, inputs, text, expected = case
     rec = Recorder("test")
-    assert ask(Context(llm=scripted(gemini(text))), rec, role, "prompt", {}, parse) == expected
-    assert rec.usage["by_role"][role] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300}
+    assert ask(Context(model=use_model(scripted(gemini(text)))), rec, role, inputs) == expected
+    assert rec.usage["by_role"][role.name] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300}

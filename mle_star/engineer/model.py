@@ -1,8 +1,9 @@
 """The offline engineer as a LangChain chat model.
 
 Nodes talk to it exactly as to Gemini: a prompt goes in, text comes out and is parsed by the
-same code. It answers from the structured inputs each node attaches to its request
-(``additional_kwargs["mle_star"]``), so its behaviour never depends on prompt wording.
+same code. It answers from the typed inputs each request carries (the role registry's
+payload), so its behaviour never depends on prompt wording. It is reached by the model id
+``offline`` like any provider; nothing in the graph imports it.
 """
 
 from __future__ import annotations
@@ -14,17 +15,24 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from mle_star.engineer.roles import ROLES
-
-PAYLOAD_KEY = "mle_star"
+from mle_star.engineer.roles import HANDLERS
+from mle_star.prompts import PAYLOAD_KEY, ROLES
 
 
 def estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+def answer(payload: dict | None) -> str:
+    """The engineer's reply to one structured request."""
+    if payload is None or payload.get("role") not in HANDLERS:
+        return "I can only answer MLE-STAR role requests that carry their structured inputs."
+    role = ROLES[payload["role"]]
+    return HANDLERS[role.name](role.read_payload(payload))
+
+
 class OfflineEngineer(BaseChatModel):
-    """A deterministic engineer that writes real solution code for tabular and text tasks."""
+    """A deterministic engineer that writes real solution code for the tasks it knows."""
 
     model_name: str = "mle-star-offline-engineer"
 
@@ -39,16 +47,13 @@ class OfflineEngineer(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        payload = next(
-            (m.additional_kwargs[PAYLOAD_KEY] for m in reversed(messages) if PAYLOAD_KEY in m.additional_kwargs),
-            None,
-        )
-        if payload is None or payload.get("role") not in ROLES:
-            text = "I can only answer MLE-STAR role requests that carry their structured inputs."
-        else:
-            text = ROLES[payload["role"]](payload)
+        payload = next((m.additional_kwargs[PAYLOAD_KEY] for m in reversed(messages)
+                        if PAYLOAD_KEY in m.additional_kwargs), None)
+        text = answer(payload)
         prompt_tokens = sum(estimate_tokens(str(m.content)) for m in messages)
+        # Offline token counts are estimates (characters / 4), marked as such for the report.
         usage = {"input_tokens": prompt_tokens, "output_tokens": estimate_tokens(text),
                  "total_tokens": prompt_tokens + estimate_tokens(text)}
-        message = AIMessage(content=text, usage_metadata=usage, response_metadata={"model_name": self.model_name})
+        message = AIMessage(content=text, usage_metadata=usage,
+                            response_metadata={"model_name": self.model_name, "estimated_usage": True})
         return ChatResult(generations=[ChatGeneration(message=message)])

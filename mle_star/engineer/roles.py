@@ -10,6 +10,7 @@ import ast
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
 from mle_star.engineer.recipe import (
@@ -26,6 +27,24 @@ from mle_star.engineer.scripts import (
     ablation_variants,
     render_ablation,
     render_ensemble,
+)
+from mle_star.prompts.roles import (
+    AblationInputs,
+    AblationSummaryInputs,
+    DataUsageInputs,
+    DebuggerInputs,
+    EnsemblePlannerInputs,
+    EnsemblerInputs,
+    ExtractorInputs,
+    InitCoderInputs,
+    LeakageFixInputs,
+    LeakageInputs,
+    MergerInputs,
+    RefinerCoderInputs,
+    RefinerPlannerInputs,
+    RetrieverInputs,
+    RoleInputs,
+    SubmissionInputs,
 )
 
 FAMILY_WORDS = [
@@ -55,24 +74,32 @@ def family_of(model_name: str) -> str:
     return "xgboost"
 
 
-def _script_recipe(p: dict, code: str) -> dict:
+def _script_recipe(p: RoleInputs, code: str) -> dict:
     recipe = parse_recipe(code)
     first = (recipe.get("model") or {}).get("models", [{}])[0].get("family", "xgboost")
-    return complete(p["task"], recipe, first)
+    return complete(task_dict(p), recipe, first)
 
 
-def _render(p: dict, recipe: dict, final: bool = False) -> str:
-    return render_solution(p["task"], recipe, final=final, subsample=p.get("subsample", 30000), seed=p.get("seed", 42))
+def task_dict(p: RoleInputs) -> dict:
+    return dict(p.task)
+
+
+def _render(p: RoleInputs, recipe: dict, final: bool = False) -> str:
+    return render_solution(task_dict(p), recipe, final=final, subsample=p.settings.subsample, seed=p.settings.seed)
+
+
+def _offset(p: RoleInputs) -> int:
+    return p.settings.path_id or 0
 
 
 # -- roles -------------------------------------------------------------------------------------
 
-def retriever(p: dict) -> str:
-    task, m, path = p["task"], p["num_candidates"], p.get("path_id", 0)
+def retriever(p: RetrieverInputs) -> str:
+    task, m, path = task_dict(p), p.num_candidates, _offset(p)
     order = TEXT_ORDER if task.get("text_columns") else TABULAR_ORDER
     # Each solution path starts from a different model so the paths explore differently.
     order = order[path % len(order):] + order[: path % len(order)]
-    results = list(p.get("search_results", []))
+    results = [c.model_dump() for c in p.search_results]
     picked: list[dict] = []
     for family in order:
         card = next((c for c in results if c not in picked and family_of(c["model_name"]) == family), None)
@@ -82,21 +109,21 @@ def retriever(p: dict) -> str:
     return json_reply([{"model_name": c["model_name"], "example_code": c["example_code"]} for c in picked[:m]])
 
 
-def init_coder(p: dict) -> str:
-    family = family_of(p["candidate"]["model_name"])
-    return code_reply(_render(p, complete(p["task"], {}, family)))
+def init_coder(p: InitCoderInputs) -> str:
+    family = family_of(p.candidate.model_name)
+    return code_reply(_render(p, complete(task_dict(p), {}, family)))
 
 
-def merger(p: dict) -> str:
-    base = _script_recipe(p, p["base_code"])
-    extra = _script_recipe(p, p["candidate_code"])["model"]["models"]
+def merger(p: MergerInputs) -> str:
+    base = _script_recipe(p, p.base_code)
+    extra = _script_recipe(p, p.candidate_code)["model"]["models"]
     families = {m["family"] for m in base["model"]["models"]}
     base["model"]["models"] += [m | {"weight": 1.0} for m in extra if m["family"] not in families]
     return code_reply(_render(p, base), "The reference model is added to the base blend with equal weight.")
 
 
-def data_usage(p: dict) -> str:
-    code, task = p["code"], p["task"]
+def data_usage(p: DataUsageInputs) -> str:
+    code, task = p.code, task_dict(p)
     unused = [f for f in task["data_files"]
               if f.endswith(".csv") and not f.startswith("sample_submission") and f not in code]
     if unused:  # only train/test are modelled; say so rather than pretend
@@ -105,29 +132,29 @@ def data_usage(p: dict) -> str:
     return "All the provided information is used."
 
 
-def ablation(p: dict) -> str:
-    code, task = p["code"], p["task"]
+def ablation(p: AblationInputs) -> str:
+    code, task = p.code, task_dict(p)
     recipe = parse_recipe(code)
-    refined = [block_kind(b) for b in p.get("refined_blocks", [])]
+    refined = [block_kind(b) for b in p.refined_blocks]
     present = [k for k in BLOCK_KINDS if k in recipe]
     studied = [k for k in present if k not in refined] or present
     # Earlier studies covered some blocks; study the others first, 2-3 at a time.
-    earlier = " ".join(p.get("previous_summaries", []))
+    earlier = " ".join(p.previous_summaries)
     studied = sorted(studied, key=lambda k: f"- {k}:" in earlier)[:3]
     variants = ablation_variants(code, recipe, task, studied)
-    return code_reply(render_ablation(code, variants, timeout=p.get("timeout", 1800)))
+    return code_reply(render_ablation(code, variants, timeout=p.settings.script_timeout))
 
 
 ABLATION_LINE = re.compile(r"^Ablation \| (.+?) \| (\S+)\s*$", re.M)
 
 
-def ablation_summary(p: dict) -> str:
-    rows = ABLATION_LINE.findall(p["output"])
+def ablation_summary(p: AblationSummaryInputs) -> str:
+    rows = ABLATION_LINE.findall(p.output)
     scores = {name: _float(value) for name, value in rows}
     base = scores.pop("baseline", None)
     if base is None:
         return "The ablation study failed to score the baseline; no block effects are known."
-    lower = p["task"]["lower_is_better"]
+    lower = p.task["lower_is_better"]
     lines = [f"Baseline score: {base:.6f}."]
     for name, value in scores.items():
         kind, _, label = name.partition(": ")
@@ -154,12 +181,12 @@ def suggested_move(kind: str, label: str, spec: dict) -> str | None:
             ("preprocess", "one-hot encoding instead of ordinal codes"): "onehot_categoricals"}.get((kind, label))
 
 
-def extractor(p: dict) -> str:
-    code, task = p["code"], p["task"]
-    refined = {block_kind(b) for b in p.get("refined_blocks", [])}
+def extractor(p: ExtractorInputs) -> str:
+    code, task = p.code, task_dict(p)
+    refined = {block_kind(b) for b in p.refined_blocks}
     effects: dict[str, float] = {}
     beaten: dict[str, str] = {}  # kind -> label of a variant that beat the current block
-    for summary in p.get("summaries", []):  # later studies overwrite earlier ones
+    for summary in p.summaries:  # later studies overwrite earlier ones
         for kind, label, delta, not_better in SUMMARY_LINE.findall(summary):
             effects[kind] = abs(float(delta))
             if not_better and float(delta) != 0.0:
@@ -173,17 +200,30 @@ def extractor(p: dict) -> str:
         hint = suggested_move(kind, beaten[kind], recipe[kind]) if kind in beaten else None
         move = find_move(kind, hint) if hint else None
         if move is None or move.apply(recipe[kind], task) is None:
-            move = next_plan(kind, recipe[kind], task, [], offset=p.get("path_id") or 0)
+            move = next_plan(kind, recipe[kind], task, [], offset=_offset(p))
         if move is not None:
             return json_reply([{"code_block": block_span(code, kind), "plan": move.plan()}])
+    if not ranked:  # a script the engineer did not write: name its largest top-level statement
+        return json_reply([{"code_block": largest_statement(code), "plan": "[generic:keep] This script has no "
+                            "blocks the offline engineer can refine; keep it as it is."}])
     kind = ranked[0]
     return json_reply([{"code_block": block_span(code, kind), "plan": f"[{kind}:keep] Keep this block."}])
 
 
-def refiner_coder(p: dict) -> str:
-    block, task = p["code_block"], p["task"]
+def largest_statement(code: str) -> str:
+    """The source of the longest top-level statement (an exact, usually unique, substring)."""
+    try:
+        nodes = ast.parse(code).body
+    except SyntaxError:
+        return code
+    spans = [ast.get_source_segment(code, n) or "" for n in nodes]
+    return max(spans, key=len) if spans else code
+
+
+def refiner_coder(p: RefinerCoderInputs) -> str:
+    block, task = p.code_block, task_dict(p)
     kind = block_kind(block)
-    tag = plan_tag(p["plan"])
+    tag = plan_tag(p.plan)
     spec = parse_recipe(block).get(kind or "")
     move = find_move(*tag) if tag else None
     if kind is None or spec is None or move is None or move.kind != kind:
@@ -192,12 +232,13 @@ def refiner_coder(p: dict) -> str:
     return code_reply(render_block(kind, new if new is not None else spec, task["task_type"]))
 
 
-def refiner_planner(p: dict) -> str:
-    block, task = p["code_block"], p["task"]
+def refiner_planner(p: RefinerPlannerInputs) -> str:
+    block, task = p.code_block, task_dict(p)
     kind = block_kind(block)
     spec = parse_recipe(block).get(kind or "")
-    move = next_plan(kind, spec, task, p.get("history", []), p.get("base_score"), task["lower_is_better"],
-                     offset=p.get("path_id") or 0) if kind and spec else None
+    history = [dict(h) for h in p.history]
+    move = next_plan(kind, spec, task, history, p.base_score, task["lower_is_better"],
+                     offset=_offset(p)) if kind and spec else None
     if move is None:
         return f"[{kind}:keep] Every change in my repertoire for this block has been tried; keep the block as it is."
     return move.plan()
@@ -212,18 +253,18 @@ def ensemble_plans_for(task: dict) -> list[str]:
     return plans
 
 
-def ensemble_planner(p: dict) -> str:
-    tried = {plan_tag(h["plan"]) for h in p.get("history", [])}
-    for name in ensemble_plans_for(p["task"]):
+def ensemble_planner(p: EnsemblePlannerInputs) -> str:
+    tried = {plan_tag(h["plan"]) for h in p.history}
+    for name in ensemble_plans_for(task_dict(p)):
         if ("ensemble", name) not in tried:
             return f"[ensemble:{name}] {ENSEMBLE_PLANS[name]}"
     return "[ensemble:mean] " + ENSEMBLE_PLANS["mean"]
 
 
-def ensembler(p: dict) -> str:
-    tag = plan_tag(p["plan"])
+def ensembler(p: EnsemblerInputs) -> str:
+    tag = plan_tag(p.plan)
     plan = tag[1] if tag and tag[1] in ENSEMBLE_PLANS else "mean"
-    return code_reply(render_ensemble(p["solutions"], plan, p["task"], final=False))
+    return code_reply(render_ensemble(p.solutions, plan, task_dict(p), final=False))
 
 
 LEAK_PATTERNS = [
@@ -233,8 +274,8 @@ LEAK_PATTERNS = [
 ]
 
 
-def leakage_checker(p: dict) -> str:
-    code = p["code"]
+def leakage_checker(p: LeakageInputs) -> str:
+    code = p.code
     block = block_span(code, "features") or block_span(code, "preprocess")
     if block is None:
         return json_reply({"leakage_status": "No Data Leakage", "code_block": ""})
@@ -242,8 +283,8 @@ def leakage_checker(p: dict) -> str:
     return json_reply({"leakage_status": "Yes Data Leakage" if leaks else "No Data Leakage", "code_block": block})
 
 
-def leakage_fixer(p: dict) -> str:
-    block, task = p["code_block"], p["task"]
+def leakage_fixer(p: LeakageFixInputs) -> str:
+    block, task = p.code_block, task_dict(p)
     kind = block_kind(block)
     spec = parse_recipe(block).get(kind or "")
     if kind is None or spec is None:
@@ -251,9 +292,9 @@ def leakage_fixer(p: dict) -> str:
     return code_reply(render_block(kind, spec, task["task_type"]))
 
 
-def debugger(p: dict) -> str:
-    code, task = p["code"], p["task"]
-    if p.get("kind") == "ensemble" or "MEMBERS = [" in code:
+def debugger(p: DebuggerInputs) -> str:
+    code, task = p.code, task_dict(p)
+    if p.kind == "ensemble" or "MEMBERS = [" in code:
         return code_reply(code, "I cannot repair this ensemble; it is returned unchanged.")
     recipe = parse_recipe(code)
     if "model" in recipe:
@@ -264,12 +305,12 @@ def debugger(p: dict) -> str:
         return code_reply(_render(p, complete(task, {"model": recipe["model"]}, family),
                                   final="mle-star block: submission" in code),
                           "Reset feature engineering and preprocessing to their defaults.")
-    return code_reply(_render(p, complete(task, {}, "xgboost"), final=p.get("kind") == "submission"),
+    return code_reply(_render(p, complete(task, {}, "xgboost"), final=p.kind == "submission"),
                       "Replaced with a known-good baseline solution.")
 
 
-def submission(p: dict) -> str:
-    code = p["code"]
+def submission(p: SubmissionInputs) -> str:
+    code = p.code
     if "MEMBERS = [" in code:
         tree = ast.parse(code)
         members: list[str] = []
@@ -281,7 +322,7 @@ def submission(p: dict) -> str:
                 elif node.targets[0].id == "PLAN":
                     plan = ast.literal_eval(node.value)
         finals = [_render(p, _script_recipe(p, m), final=True) for m in members]
-        return code_reply(render_ensemble(finals, plan, p["task"], final=True))
+        return code_reply(render_ensemble(finals, plan, task_dict(p), final=True))
     return code_reply(_render(p, _script_recipe(p, code), final=True))
 
 
@@ -293,7 +334,7 @@ def _float(text: str) -> float | None:
     return value if value == value else None
 
 
-ROLES: dict[str, Callable[[dict], str]] = {
+HANDLERS: dict[str, Callable[[Any], str]] = {
     "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage_checker": data_usage,
     "ablation": ablation, "ablation_summarizer": ablation_summary, "extractor": extractor,
     "refiner_coder": refiner_coder, "refiner_planner": refiner_planner,

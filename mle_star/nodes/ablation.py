@@ -3,56 +3,63 @@ it is run, and the summarizer turns its output into a short summary for the extr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from langgraph.runtime import Runtime
 
-from mle_star import prompts
+from mle_star import journal
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task, task_prompt_fields
-from mle_star.nodes.run_debug import run_checked
+from mle_star.nodes.ask import ask, settings
+from mle_star.nodes.run_debug import not_run, run_checked
+from mle_star.prompts.roles import (
+    ABLATION,
+    ABLATION_SUMMARIZER,
+    AblationInputs,
+    AblationSummaryInputs,
+)
 from mle_star.state import PathState
-from mle_star.tools.code import ReplyError, extract_code, nonempty
+from mle_star.telemetry import Recorder
+from mle_star.tools.code import ReplyError
 from mle_star.tools.runner import bounded
 
 
 def ablation_coder(state: PathState, runtime: Runtime[Context]) -> dict:
-    ctx, task, best = runtime.context, state["task"], state["best"]
+    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    best = journal.get(state["journal"], state["best"])
     t = state.get("outer_step", 0)
-    rec = Recorder("ablation", state["path_id"])
-    summaries = state.get("ablation_summaries", [])
-    prompt = prompts.ABLATION.format(code=best["code"], score=best["score"],
-                                     previous="\n\n".join(summaries) or "(none)", **task_prompt_fields(task, ctx))
+    rec = Recorder("ablation", path)
+    name = f"path{path}/t{t}_ablation"
+    inputs = AblationInputs(task=task, settings=settings(ctx, path), code=best["code"], score=best["score"],
+                            previous_summaries=state.get("ablation_summaries", []),
+                            refined_blocks=state.get("refined_blocks", []))
     try:
-        code = ask(ctx, rec, "ablation", prompt,
-                   {"task": public_task(task), "code": best["code"], "previous_summaries": summaries,
-                    "refined_blocks": state.get("refined_blocks", [])}, extract_code)
+        code = ask(ctx, rec, ABLATION, inputs)
     except ReplyError as exc:
-        return rec.update(detail=f"reply unusable: {exc}", ablation_output="", ablation_code="")
-    result = run_checked(ctx, rec, state, code, f"path{state['path_id']}/t{t}_ablation", kind="ablation")
+        return rec.update(detail=f"reply unusable: {exc}", ablation_output="", ablation_code="",
+                          journal=[not_run(name, "ablation", str(exc), path_id=path, parent=best["name"],
+                                           step=f"t={t}")])
+    result, attempts = run_checked(ctx, rec, state, code, name, "ablation", parent=best["name"], step=f"t={t}")
     rec.count("ablations")
-    output = _stdout(result["workdir"]) if result["workdir"] else ""
+    output = _stdout(result["workdir"])
     if not result["ok"]:
         output += "\n" + result["error"]
     return rec.update(score=result["score"], detail=f"outer step {t}", ablation_output=bounded(output, 4000),
-                      ablation_code=result["code"])
+                      ablation_code=result["code"], journal=attempts)
 
 
 def _stdout(workdir: str) -> str:
-    from pathlib import Path
-
-    path = Path(workdir) / "stdout.txt"
-    return path.read_text(errors="replace") if path.exists() else ""
+    path = Path(workdir) / "stdout.txt" if workdir else None
+    return path.read_text(errors="replace") if path and path.exists() else ""
 
 
 def ablation_summarizer(state: PathState, runtime: Runtime[Context]) -> dict:
-    ctx, task = runtime.context, state["task"]
-    rec = Recorder("ablation_summarizer", state["path_id"])
-    output = state.get("ablation_output", "")
-    prompt = prompts.ABLATION_SUMMARY.format(code=bounded(state.get("ablation_code", ""), 6000), output=output)
+    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    rec = Recorder("ablation_summarizer", path)
+    inputs = AblationSummaryInputs(task=task, settings=settings(ctx, path),
+                                   code=bounded(state.get("ablation_code", ""), 6000),
+                                   output=state.get("ablation_output", ""))
     try:
-        summary = ask(ctx, rec, "ablation_summarizer", prompt, {"task": public_task(task), "output": output},
-                      nonempty).strip()
+        summary = ask(ctx, rec, ABLATION_SUMMARIZER, inputs).strip()
     except ReplyError:
         summary = "The ablation study produced no usable summary."
-    return rec.update(detail=summary.splitlines()[0] if summary else "",
-                      ablation_summaries=[*state.get("ablation_summaries", []), summary])
-
+    return rec.update(detail=summary, ablation_summaries=[*state.get("ablation_summaries", []), summary])

@@ -1,4 +1,4 @@
-"""Finalize: write run.json (machine-readable) and report.md (for a person) to the run dir."""
+"""Finalize: write run.json (machine-readable) and the reports (for a person) to the run dir."""
 
 from __future__ import annotations
 

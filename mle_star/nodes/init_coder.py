@@ -5,24 +5,25 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from mle_star import prompts
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task, task_prompt_fields
-from mle_star.nodes.run_debug import run_checked
-from mle_star.state import CandidateInput, Solution
-from mle_star.tools.code import ReplyError, extract_code
+from mle_star.nodes.ask import ask, settings
+from mle_star.nodes.run_debug import not_run, run_checked
+from mle_star.prompts.roles import INIT_CODER, InitCoderInputs, ModelCard
+from mle_star.state import CandidateInput
+from mle_star.telemetry import Recorder
+from mle_star.tools.code import ReplyError
 
 
 def init_coder(state: CandidateInput, runtime: Runtime[Context]) -> dict:
-    ctx, task, cand = runtime.context, state["task"], state["candidate"]
-    rec = Recorder("init_coder", state["path_id"])
-    name = f"path{state['path_id']}/init_{state['index']}"
-    prompt = prompts.INIT_CODER.format(model_name=cand["model_name"], example_code=cand["example_code"],
-                                       **task_prompt_fields(task, ctx))
+    ctx, task = runtime.context, state["task"]
+    card = ModelCard.model_validate(state["candidate"])
+    path = state["path_id"]
+    rec = Recorder("init_coder", path)
+    name = f"path{path}/init_{state['index']}"
     try:
-        code = ask(ctx, rec, "init_coder", prompt, {"task": public_task(task), "candidate": cand}, extract_code)
-        solution = run_checked(ctx, rec, state, code, name)
+        code = ask(ctx, rec, INIT_CODER, InitCoderInputs(task=task, settings=settings(ctx, path), candidate=card))
+        solution, attempts = run_checked(ctx, rec, state, code, name, "candidate", plan=card.model_name)
     except ReplyError as exc:
-        solution = Solution(name=name, code="", score=None, ok=False, workdir="", duration=0.0, error=str(exc))
-    solution["model_name"] = cand["model_name"]  # type: ignore[typeddict-unknown-key]
-    return rec.update(score=solution["score"], detail=f"{cand['model_name']}", initial=[solution])
+        solution = not_run(name, "candidate", str(exc), path_id=path, plan=card.model_name)
+        attempts = [solution]
+    return rec.update(score=solution["score"], detail=card.model_name, journal=attempts)

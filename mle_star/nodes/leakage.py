@@ -1,60 +1,56 @@
-"""Leakage checker (runs before every execution): find the preprocessing block, judge
-whether validation/test information leaks into training, and if so replace exactly that
-block with a fixed one."""
+"""Leakage checker (before every execution): find the preprocessing block, judge whether
+validation/test information leaks into training, and if so replace exactly that block with
+a fixed one. A fix counts only if it changed the code, and it is checked once more."""
 
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from mle_star import prompts
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task
+from mle_star.nodes.ask import ask, settings
+from mle_star.prompts.roles import (
+    LEAK,
+    LEAKAGE_CHECKER,
+    LEAKAGE_FIXER,
+    LeakageFixInputs,
+    LeakageInputs,
+)
 from mle_star.state import ExecState
-from mle_star.tools.code import ReplyError, clean_block, extract_code, extract_json, replace_block
-
-LEAK = "Yes Data Leakage"
-NO_LEAK = "No Data Leakage"
-
-
-def parse_verdict(code: str):
-    """The checker's JSON verdict; a 'Yes' must name a block found exactly once in the code."""
-
-    def parse(text: str) -> dict:
-        value = extract_json(text)
-        if isinstance(value, list) and value:
-            value = value[0]
-        if not isinstance(value, dict) or value.get("leakage_status") not in (LEAK, NO_LEAK):
-            raise ReplyError(f'answer with {{"leakage_status": "{LEAK}" or "{NO_LEAK}", "code_block": ...}}')
-        block = clean_block(str(value.get("code_block", "")))
-        if value["leakage_status"] == LEAK:
-            replace_block(code, block, block)  # raises unless an exact, unique substring
-        return {"status": value["leakage_status"], "code_block": block}
-
-    return parse
+from mle_star.telemetry import Recorder
+from mle_star.tools.code import ReplyError, extract_code, replace_block
 
 
 def leakage_checker(state: ExecState, runtime: Runtime[Context]) -> dict:
     ctx, code, task = runtime.context, state["code"], state["task"]
-    rec = Recorder("leakage_checker")
+    rec = Recorder("leakage_checker", state.get("path_id"))
     rec.count("leakage_checks")
+    run_settings = settings(ctx, state.get("path_id"))
     try:
-        verdict = ask(ctx, rec, "leakage_checker", prompts.LEAKAGE_CHECKER.format(code=code),
-                      {"task": public_task(task), "code": code}, parse_verdict(code))
+        verdict = ask(ctx, rec, LEAKAGE_CHECKER, LeakageInputs(task=task, settings=run_settings, code=code))
     except ReplyError as exc:
         return rec.update(detail=f"checker reply unusable: {exc}")
-    finding = {"name": state["name"], "status": verdict["status"], "fixed": False}
-    if verdict["status"] == LEAK:
-        rec.count("leakage_found")
-        try:
-            fixed = ask(ctx, rec, "leakage_fixer",
-                        prompts.LEAKAGE_FIXER.format(code=code, code_block=verdict["code_block"]),
-                        {"task": public_task(task), "code": code, "code_block": verdict["code_block"]},
-                        lambda text: clean_block(text) if clean_block(text).strip() else extract_code(text))
-            new_code = replace_block(code, verdict["code_block"], fixed)
-            extract_code(f"```python\n{new_code}\n```")  # the fixed script must still parse
-            finding |= {"fixed": True, "block": verdict["code_block"], "fixed_block": fixed}
-            rec.count("leakage_fixed")
-            return rec.update(detail="leakage fixed", code=new_code, leakage=[*state.get("leakage", []), finding])
-        except ReplyError as exc:
-            finding["error"] = str(exc)
-    return rec.update(detail=verdict["status"], leakage=[*state.get("leakage", []), finding])
+    finding = {"name": state["name"], "status": verdict.leakage_status, "fixed": False}
+    if verdict.leakage_status != LEAK:
+        return rec.update(detail=verdict.leakage_status, leakage=[*state.get("leakage", []), finding])
+    rec.count("leakage_found")
+    finding["block"] = verdict.code_block
+    try:
+        fixed = ask(ctx, rec, LEAKAGE_FIXER,
+                    LeakageFixInputs(task=task, settings=run_settings, code=code, code_block=verdict.code_block))
+        new_code = replace_block(code, verdict.code_block, fixed)
+        extract_code(f"```python\n{new_code}\n```")  # the fixed script must still parse
+    except ReplyError as exc:
+        finding["error"] = str(exc)
+        return rec.update(detail="leakage found, not fixed", leakage=[*state.get("leakage", []), finding])
+    if new_code.strip() == code.strip():
+        finding["error"] = "the fix changed nothing"
+        return rec.update(detail="leakage found, the fix changed nothing", leakage=[*state.get("leakage", []), finding])
+    rec.count("leakage_fixed")
+    try:  # verify: the checker reads the fixed script once more
+        again = ask(ctx, rec, LEAKAGE_CHECKER, LeakageInputs(task=task, settings=run_settings, code=new_code))
+        finding["verified"] = again.leakage_status != LEAK
+    except ReplyError:
+        finding["verified"] = False
+    finding |= {"fixed": True, "fixed_block": fixed}
+    return rec.update(detail="leakage fixed" + ("" if finding["verified"] else " (the checker still objects)"),
+                      code=new_code, leakage=[*state.get("leakage", []), finding])

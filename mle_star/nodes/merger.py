@@ -1,51 +1,63 @@
-"""Merger (step 3): sort the candidates by score, start from the best (s0) and merge the
+"""Merger (step 3): sort the candidates by score and start from the best (s0); merge the
 next one in; keep the merge if it is at least as good, otherwise stop merging (the paper's
-break rule). One merge per visit; the conditional edge loops back while merging goes on."""
+break rule). One merge per visit; a router loops back while merging goes on."""
 
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from mle_star import prompts
+from mle_star import journal
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, ask, public_task, search_time_left, task_prompt_fields
-from mle_star.nodes.run_debug import run_checked
-from mle_star.state import PathState, Solution
-from mle_star.tools.code import ReplyError, extract_code
+from mle_star.nodes.ask import ask, settings
+from mle_star.nodes.run_debug import not_run, run_checked
+from mle_star.prompts.roles import MERGER, MergerInputs
+from mle_star.state import Attempt, PathState
+from mle_star.telemetry import Recorder
+from mle_star.tools.code import ReplyError
 from mle_star.tools.metrics import is_better, ranked
 
 
-def ranked_candidates(state: PathState) -> list[Solution]:
-    """Runnable initial solutions, best first (stable for equal scores)."""
-    ok = [s for s in sorted(state.get("initial", []), key=lambda s: s["name"]) if s["ok"]]
+def ranked_candidates(state: PathState) -> list[Attempt]:
+    """Runnable initial solutions, best first (stable for equal scores, by name)."""
+    ok = sorted((a for a in journal.of_kind(state.get("journal", []), "candidate") if a["ok"]),
+                key=lambda a: a["name"])
     return ranked(ok, state["task"]["lower_is_better"])
 
 
-def merger(state: PathState, runtime: Runtime[Context]) -> dict:
-    ctx, task = runtime.context, state["task"]
-    rec = Recorder("merger", state["path_id"])
-    ranked = ranked_candidates(state)
-    if not ranked:
+def rank_candidates(state: PathState) -> dict:
+    """s0 = the best initial solution."""
+    rec = Recorder("rank_candidates", state["path_id"])
+    order = ranked_candidates(state)
+    if not order:
         return rec.update(detail="no initial solution ran", merge_done=True)
-    best = state.get("best") or ranked[0]
-    first = {"best": best, "initial_score": best["score"]} if not state.get("best") else {}
-    index = state.get("merge_index") or 1
-    if index >= len(ranked) or not search_time_left(state | {"best": best}, ctx):
-        return rec.update(score=best["score"], detail="nothing left to merge", merge_done=True, **first)
-    other = ranked[index]
-    prompt = prompts.MERGER.format(base_code=best["code"], base_score=best["score"], candidate_code=other["code"],
-                                   candidate_score=other["score"], **task_prompt_fields(task, ctx))
+    shown = ", ".join(f"{a['name'].rsplit('/', 1)[-1]}={a['score']}" for a in order)
+    return rec.update(score=order[0]["score"], detail=f"s0 = {order[0]['name']} ({shown})", best=order[0]["name"],
+                      merge_index=1, merge_done=len(order) < 2)
+
+
+def merger(state: PathState, runtime: Runtime[Context]) -> dict:
+    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    rec = Recorder("merger", path)
+    order = ranked_candidates(state)
+    index = state.get("merge_index", 1)
+    best = journal.get(state["journal"], state["best"])
+    other = order[index]
+    inputs = MergerInputs(task=task, settings=settings(ctx, path), base_code=best["code"], base_score=best["score"],
+                          candidate_code=other["code"], candidate_score=other["score"])
+    name = f"path{path}/merge_{index}"
     try:
-        code = ask(ctx, rec, "merger", prompt,
-                   {"task": public_task(task), "base_code": best["code"], "candidate_code": other["code"]},
-                   extract_code)
-        merged = run_checked(ctx, rec, state, code, f"path{state['path_id']}/merge_{index}")
+        code = ask(ctx, rec, MERGER, inputs)
     except ReplyError as exc:
-        return rec.update(detail=f"merge reply unusable: {exc}", merge_done=True, **first)
+        return rec.update(detail=f"merge reply unusable: {exc}", merge_done=True,
+                          journal=[not_run(name, "merge", str(exc), path_id=path, parent=best["name"],
+                                           plan=f"merge {other['name']}")])
+    merged, attempts = run_checked(ctx, rec, state, code, name, "merge", parent=best["name"],
+                                   plan=f"merge {other['name']}")
     rec.count("merges")
+    done = index + 1 >= len(order)
     if merged["ok"] and is_better(merged["score"], best["score"], task["lower_is_better"], strict=False):
         rec.count("merges_accepted")
-        return rec.update(score=merged["score"], detail=f"merged {other['name']}: kept",
-                          best=merged, merge_index=index + 1, **({"initial_score": best["score"]} if first else {}))
+        return rec.update(score=merged["score"], detail=f"merged {other['name']}: kept", best=merged["name"],
+                          merge_index=index + 1, merge_done=done, journal=attempts)
     return rec.update(score=merged["score"], detail=f"merged {other['name']}: worse, stop merging",
-                      merge_done=True, **first)
+                      merge_done=True, journal=attempts)

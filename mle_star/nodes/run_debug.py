@@ -2,39 +2,63 @@
 
     leakage_checker -> execute -> (failed and rounds left) -> debugger -> leakage_checker ...
 
-It is compiled without a checkpointer of its own: it runs inside a role node, and a resumed
-run re-enters it cheaply because the runner caches finished executions by content.
+Each execution becomes an attempt in the journal; a debug round's parent is the attempt it
+fixes. The subgraph is compiled without a checkpointer of its own: it runs inside a role
+node, and a resumed run re-enters it cheaply because the runner reuses finished executions.
 """
 
 from __future__ import annotations
+
+import time
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from mle_star.config import Context
-from mle_star.nodes.common import Recorder, emit, runner, time_left
+from mle_star.journal import attempt
 from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
-from mle_star.state import ExecState, Solution
+from mle_star.state import Attempt, AttemptKind, ExecState, Task
+from mle_star.telemetry import Recorder, emit
+from mle_star.tools.runner import ScriptRunner
 
-CHECKED_KINDS = {"solution", "ensemble", "submission"}  # ablation scripts are studies, not candidates
+CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
+LONG_KINDS = {"ablation", "submission"}  # studies and final scripts train more: twice the time
+
+
+def runner(ctx: Context, run_dir: str, task: Task) -> ScriptRunner:
+    return ScriptRunner(run_dir, task["data_dir"], timeout=ctx.script_timeout, max_parallel=ctx.max_parallel,
+                        memory_gb=ctx.script_memory_gb)
+
+
+def execution_name(state: ExecState) -> str:
+    attempt_no = state.get("attempt", 0)
+    return state["name"] if attempt_no == 0 else f"{state['name']}_debug{attempt_no}"
 
 
 def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
-    attempt = state.get("attempt", 0)
-    name = state["name"] if attempt == 0 else f"{state['name']}_debug{attempt}"
-    rec = Recorder("execute")
+    attempt_no = state.get("attempt", 0)
+    name = execution_name(state)
+    rec = Recorder("execute", state.get("path_id"))
     emit({"event": "script_started", "name": name})
-    timeout = ctx.script_timeout * (2 if state.get("kind") in ("ablation", "submission") else 1)
+    timeout = ctx.script_timeout * (2 if state.get("kind") in LONG_KINDS else 1)
     if state.get("kind") != "submission":  # search scripts never run past the run's deadline
-        timeout = min(timeout, max(30.0, time_left(state)))
+        timeout = min(timeout, max(30.0, float(state.get("deadline", float("inf"))) - time.time()))
     result = runner(ctx, state["run_dir"], state["task"]).run(state["code"], name, timeout=timeout)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
     emit({"event": "script_finished", "name": name, "score": result.score, "ok": result.ok,
           "duration": result.duration})
-    return rec.update(score=result.score, detail=name, result=result.to_dict() | {"error": "" if result.ok else result.error})
+    previous = state.get("journal", [])
+    parent = previous[-1]["name"] if attempt_no > 0 and previous else state.get("parent")
+    entry = attempt(name, state["kind"], parent=parent, path_id=state.get("path_id"), code=state["code"],
+                    score=result.score, ok=result.ok, workdir=result.workdir, duration=result.duration,
+                    error="" if result.ok else result.error, plan=state.get("plan", ""),
+                    target_block=state.get("target_block", ""), debug_round=attempt_no,
+                    leakage=state.get("leakage", []), step=state.get("step", ""))
+    return rec.update(score=result.score, detail=name, result=result.to_dict() | {"error": entry["error"]},
+                      journal=[entry], leakage=[])
 
 
 def _check_first(state: ExecState, runtime: Runtime[Context]) -> str:
@@ -68,17 +92,23 @@ def build_run_and_debug() -> StateGraph:
 run_and_debug = build_run_and_debug().compile(checkpointer=False, name="run_and_debug")
 
 
-def run_checked(ctx: Context, rec: Recorder, state: dict, code: str, name: str, kind: str = "solution") -> Solution:
-    """Run ``code`` through the run-and-debug subgraph; the final attempt as a Solution."""
+def run_checked(ctx: Context, rec: Recorder, state: dict, code: str, name: str, kind: AttemptKind, *,
+                parent: str | None = None, plan: str = "", target_block: str = "",
+                step: str = "") -> tuple[Attempt, list[Attempt]]:
+    """Run ``code`` through the run-and-debug subgraph: (the last attempt, every attempt)."""
     out = run_and_debug.invoke(
         {"task": state["task"], "run_dir": state["run_dir"], "name": name, "kind": kind, "code": code, "attempt": 0,
-         "deadline": state.get("deadline", float("inf"))},
+         "deadline": state.get("deadline", float("inf")), "path_id": state.get("path_id"), "parent": parent,
+         "plan": plan, "target_block": target_block, "step": step, "journal": []},
         context=ctx,
     )
     rec.merge(out.get("counts"), out.get("usage"))
-    result = out["result"]
-    rec.scripts.append(result["workdir"])
-    rec.findings += [f for f in out.get("leakage", []) if f["status"] != "No Data Leakage"]
-    return Solution(name=name, code=out["code"], score=result["score"], ok=bool(result["ok"]),
-                    workdir=result["workdir"], duration=float(result["duration"]), error=result.get("error", ""),
-                    **({"leakage": out["leakage"]} if out.get("leakage") else {}))
+    attempts: list[Attempt] = out.get("journal", [])
+    rec.scripts += [a["name"] for a in attempts]
+    rec.findings += [f for a in attempts for f in a["leakage"] if f["status"] != "No Data Leakage"]
+    return attempts[-1], attempts
+
+
+def not_run(name: str, kind: AttemptKind, error: str, **fields) -> Attempt:
+    """The journal entry for an attempt whose script never ran (an unusable reply)."""
+    return attempt(name, kind, error=error, **fields)

@@ -1,5 +1,5 @@
-"""Submission (step 7): take the best solution (ensemble only if it beat every single one),
-remove the subsampling, add test prediction, run it and validate ./final/submission.csv
+"""Submission (step 7): take the best solution (an ensemble only if it beat every single
+one), remove the subsampling, add test prediction, run it and validate ./final/submission.csv
 against sample_submission.csv. If that fails, the next best solution is tried."""
 
 from __future__ import annotations
@@ -10,69 +10,81 @@ from pathlib import Path
 
 from langgraph.runtime import Runtime
 
-from mle_star import prompts
+from mle_star import journal
 from mle_star.config import Context
-from mle_star.models import OFFLINE
-from mle_star.nodes.common import Recorder, ask, public_task, review, task_prompt_fields
+from mle_star.models import OFFLINE, model_id
+from mle_star.nodes.ask import ask, settings
+from mle_star.nodes.ensembler import members
+from mle_star.nodes.review import review
 from mle_star.nodes.run_debug import run_checked
-from mle_star.state import MLEStarState
-from mle_star.tools.code import ReplyError, extract_code
+from mle_star.prompts.roles import (
+    INIT_CODER,
+    SUBMISSION,
+    InitCoderInputs,
+    ModelCard,
+    SubmissionInputs,
+)
+from mle_star.state import Attempt, MLEStarState
+from mle_star.telemetry import Recorder
+from mle_star.tools.code import ReplyError
 from mle_star.tools.metrics import is_better, ranked
 from mle_star.tools.submission import InvalidSubmission, validate_submission
 
 
-def final_candidates(state: MLEStarState) -> list[dict]:
+def final_candidates(state: MLEStarState) -> list[Attempt]:
     """Single solutions and ensemble rounds, best first; an ensemble must beat every single."""
     lower = state["task"]["lower_is_better"]
-    singles = ranked([s for s in state.get("solutions", []) if s.get("ok")], lower)
-    rounds = ranked([h for h in state.get("ensemble_history", []) if h.get("ok")], lower)
+    singles = ranked([a for a in members(state) if a["ok"]], lower)
+    rounds = ranked([a for a in journal.of_kind(state.get("journal", []), "ensemble") if a["ok"]], lower)
     if rounds and singles and is_better(rounds[0]["score"], singles[0]["score"], lower):
         return [rounds[0], *singles]
     return singles + rounds[:1]
 
 
-def offline_solution(state: MLEStarState, ctx: Context, rec: Recorder) -> dict | None:
+def offline_solution(state: MLEStarState, ctx: Context, rec: Recorder) -> tuple[Attempt, list[Attempt]] | None:
     """A runnable solution from the offline engineer, for when the model never yielded one."""
     offline = replace(ctx, model=OFFLINE, role_models="")
-    card = {"model_name": "XGBoost gradient boosted trees", "example_code": ""}
-    prompt = prompts.INIT_CODER.format(model_name=card["model_name"], example_code="", **task_prompt_fields(state["task"], ctx))
+    card = ModelCard(model_name="XGBoost gradient boosted trees")
     try:
-        code = ask(offline, rec, "init_coder", prompt, {"task": public_task(state["task"]), "candidate": card}, extract_code)
+        code = ask(offline, rec, INIT_CODER, InitCoderInputs(task=state["task"], settings=settings(ctx), candidate=card))
     except ReplyError:
         return None
-    solution = run_checked(offline, rec, state, code, "fallback_offline")
-    return solution if solution["ok"] else None
+    solution, attempts = run_checked(offline, rec, state, code, "fallback_offline", "fallback", plan=card.model_name)
+    return (solution, attempts) if solution["ok"] else None
 
 
 def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     ctx, task = runtime.context, state["task"]
     rec = Recorder("submission")
     run_dir = Path(state["run_dir"])
-    errors = []
+    errors: list[str] = []
     candidates = final_candidates(state)
-    fallback = {}
-    if not candidates and ctx.llm is None and any(m != OFFLINE for m in state.get("models", {}).values()):
+    extra: dict = {}
+    ran: list[Attempt] = []
+    if not candidates and any(model_id(ctx, role) != OFFLINE for role in ("init_coder", "submission")):
         rescue = offline_solution(state, ctx, rec)
         if rescue is not None:
-            candidates = [rescue]
-            fallback = {"fallback": "the model produced no runnable solution; the offline engineer wrote this one"}
+            candidates, ran = [rescue[0]], rescue[1]
+            extra = {"fallback": "the model produced no runnable solution; the offline engineer wrote this one"}
             ctx = replace(ctx, model=OFFLINE, role_models="")
             rec.count("offline_fallbacks")
     decision = review(ctx, {"kind": "submission", "candidates": [
         {"name": c["name"], "score": c["score"]} for c in candidates]})
     if decision["action"] == "skip":
-        return rec.update(detail="skipped by the reviewer", error="the reviewer skipped the submission")
+        return rec.update(detail="skipped by the reviewer", error="the reviewer skipped the submission", journal=ran)
     if decision["action"] == "edit":  # the reviewer picked which solution to submit
         chosen = [c for c in candidates if c["name"] == decision.get("candidate")]
         candidates = chosen + [c for c in candidates if c not in chosen]
     for i, best in enumerate(candidates):
-        prompt = prompts.SUBMISSION.format(code=best["code"], score=best["score"], **task_prompt_fields(task, ctx))
+        name = "final" if i == 0 else f"final_{i}"
         try:
-            code = ask(ctx, rec, "submission", prompt, {"task": public_task(task), "code": best["code"]}, extract_code)
+            code = ask(ctx, rec, SUBMISSION, SubmissionInputs(task=task, settings=settings(ctx), code=best["code"],
+                                                              score=best["score"]))
         except ReplyError as exc:
             errors.append(f"{best['name']}: {exc}")
             continue
-        result = run_checked(ctx, rec, state, code, "final" if i == 0 else f"final_{i}", kind="submission")
+        result, attempts = run_checked(ctx, rec, state, code, name, "submission", parent=best["name"])
+        ran += attempts
         produced = Path(result["workdir"]) / "final" / "submission.csv" if result["workdir"] else None
         try:
             if not result["ok"] or produced is None:
@@ -86,9 +98,8 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
         shutil.copyfile(produced, final_dir / "submission.csv")
         (final_dir / "solution.py").write_text(result["code"])
         rec.count("submissions")
-        return rec.update(score=result["score"], detail=f"from {best['name']}", best=best | {"final_score": result["score"]},
-                          **fallback,
+        return rec.update(score=result["score"], detail=f"from {best['name']}", submitted=best["name"], **extra,
                           submission_path=str(final_dir / "submission.csv"), solution_path=str(final_dir / "solution.py"),
-                          best_score=best["score"])
-    return rec.update(detail="no valid submission", error="no valid submission: " + "; ".join(errors) if errors
-                      else "no solution ran successfully, so there is nothing to submit")
+                          best_score=best["score"], journal=ran)
+    return rec.update(detail="no valid submission", journal=ran, error="no valid submission: " + "; ".join(errors)
+                      if errors else "no solution ran successfully, so there is nothing to submit")

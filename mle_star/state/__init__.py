@@ -1,15 +1,24 @@
 """All graph state, declared in one place.
 
-``MLEStarState`` is the top-level run; ``PathState`` one of the L solution paths (steps 1-5);
+``MLEStarState`` is the whole run; ``PathState`` one of the L solution paths (steps 1-5);
 ``ExecState`` one guarded execution (leakage check -> run -> debug). Loop counters live here,
-so every loop is bounded by state, never by the recursion limit. Scores are in the metric's
-own units; ``mle_star.tools.metrics.is_better`` knows the direction.
+so every loop is bounded by state, never by the recursion limit.
+
+Every script the run executes becomes one ``Attempt`` in the ``journal`` (AIDE's journal of
+attempts, with parent links): candidates, merges, ablations, refinements, debug rounds,
+ensembles and the submission. ``run.json``, the report and resume all read the journal; the
+state keeps only pointers into it (the current best of a path, the final of each path).
+
+TypedDicts come from ``typing_extensions`` so pydantic can build JSON schemas from them on
+Python 3.11 (LangGraph Studio draws its forms from those schemas).
 """
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 
 def add_numbers(left: dict | None, right: dict | None) -> dict:
@@ -26,17 +35,62 @@ def add_numbers(left: dict | None, right: dict | None) -> dict:
     return out
 
 
-class Solution(TypedDict):
-    """A scored script: what the paper calls a solution s with its score h(s)."""
+# -- records -----------------------------------------------------------------------------------
+
+class Task(TypedDict):
+    """What the intake learnt about a task folder: the facts every role is given."""
 
     name: str
+    data_dir: str  # the public folder the agent may read
+    description: str
+    data_files: list[str]
+    preview: str  # bounded text about the data, for prompts
+    train_file: str
+    test_file: str
+    sample_submission: str
+    id_column: str
+    target_columns: list[str]  # submission columns other than the id
+    train_target: str  # the label column in train.csv
+    task_type: str  # binary | multiclass | regression
+    metric: str
+    lower_is_better: bool
+    needs_proba: bool
+    classes: list[Any]
+    n_train: int
+    n_test: int
+    text_columns: list[str]
+    target_min: float | None
+
+
+AttemptKind = Literal["candidate", "merge", "data_usage", "ablation", "refinement", "ensemble", "submission",
+                      "fallback"]
+
+
+class Attempt(TypedDict):
+    """One executed script and where it came from: a node of the journal's tree.
+
+    ``name`` is unique in a run (``path0/t1_k2_refine``); ``parent`` names the attempt it was
+    derived from (the solution a refinement edits, the failed script a debug round fixes).
+    """
+
+    name: str
+    kind: AttemptKind
+    parent: str | None
+    path_id: int | None
     code: str
     score: float | None
     ok: bool
     workdir: str
     duration: float
     error: str
-    leakage: NotRequired[list[dict]]
+    plan: str  # the plan, model name or ensemble plan it implements
+    target_block: str  # the block a refinement rewrote
+    debug_round: int  # 0 for the first run, n for the n-th debugger fix
+    leakage: list[dict]
+    step: str  # where in the loops it ran, for people: "t=1 k=2", "round 3"
+
+
+Solution = Attempt  # a scored script the paper calls s, with its score h(s)
 
 
 class PlanScore(TypedDict):
@@ -80,16 +134,16 @@ class MLEStarState(Telemetry, total=False):
     run_dir: str
     metric: str
     lower_is_better: bool
-    task: dict
+    task: Task
     models: dict[str, str]  # role -> model id
     fallback: str
     started: float
     deadline: float
-    solutions: Annotated[list[Solution], operator.add]  # final solution of each path
+    journal: Annotated[list[Attempt], operator.add]
+    finals: Annotated[list[str], operator.add]  # the final solution of each path (journal names)
     ensemble_round: int
-    ensemble_history: list[dict]  # {plan, score, code, name}
     ensemble_plan: str
-    best: Solution
+    submitted: str  # journal name of the solution the submission was made from
     submission_path: str
     solution_path: str
     best_score: float | None
@@ -100,27 +154,26 @@ class MLEStarState(Telemetry, total=False):
 
 class PathInput(TypedDict):
     path_id: int
-    task: dict
+    task: Task
     run_dir: str
     deadline: float
 
 
 class PathOutput(Telemetry, total=False):
-    solutions: Annotated[list[Solution], operator.add]
+    journal: Annotated[list[Attempt], operator.add]
+    finals: Annotated[list[str], operator.add]
 
 
 class PathState(Telemetry, total=False):
     path_id: int
-    task: dict
+    task: Task
     run_dir: str
     deadline: float
-    search_backend: str
+    journal: Annotated[list[Attempt], operator.add]
     candidates: list[dict]  # retriever output: {model_name, example_code}
-    initial: Annotated[list[Solution], operator.add]  # one per candidate (fan-in)
     merge_index: int
     merge_done: bool
-    best: Solution  # s_t
-    initial_score: float | None
+    best: str  # s_t: journal name of the path's current solution
     outer_step: int  # t
     ablation_summaries: list[str]
     ablation_output: str
@@ -129,16 +182,14 @@ class PathState(Telemetry, total=False):
     code_block: str  # c_t
     plan: str  # p_k
     inner_step: int  # k
-    plan_history: list[PlanScore]
-    inner_best: Solution | None
-    solutions: Annotated[list[Solution], operator.add]
+    finals: Annotated[list[str], operator.add]
 
 
 class CandidateInput(TypedDict):
     """What ``Send`` hands the initial coder for one candidate."""
 
     path_id: int
-    task: dict
+    task: Task
     run_dir: str
     deadline: float
     index: int
@@ -148,12 +199,18 @@ class CandidateInput(TypedDict):
 # -- one guarded execution ---------------------------------------------------------------------
 
 class ExecState(Telemetry, total=False):
-    task: dict
+    task: Task
     run_dir: str
     deadline: float
+    path_id: int | None
     name: str
-    kind: str  # solution | ablation | ensemble | submission
+    kind: AttemptKind
+    parent: str | None
+    plan: str
+    target_block: str
+    step: str
     code: str
-    attempt: int
+    attempt: int  # debug round
     result: dict
     leakage: list[dict]
+    journal: Annotated[list[Attempt], operator.add]

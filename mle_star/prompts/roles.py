@@ -1,0 +1,720 @@
+"""The MLE-STAR roles, each declared once in the paper's words (paper, Appendix A).
+
+A role is its prompt template, its typed inputs, the reply it expects (a script, a plan, or
+a JSON object with a schema), the parser that turns the reply into a result and the
+temperature it samples at. Nodes ask by role with typed inputs (``mle_star.nodes.ask``): the
+prompt text is rendered from the inputs, and the same inputs travel with the request as its
+structured payload, which is all the offline engineer reads. So a prompt and the engineer's
+input can never drift apart.
+
+Generating and planning roles sample at temperature 1, checking and summarising roles at 0.
+JSON roles declare a pydantic ``schema``: providers that support structured output are asked
+for it directly; the text parser (fenced JSON, re-ask on failure) is the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mle_star.state import PlanScore, Task
+from mle_star.tools.code import (
+    ReplyError,
+    clean_block,
+    extract_code,
+    extract_json,
+    nonempty,
+    replace_block,
+)
+
+PAYLOAD_KEY = "mle_star"  # where a request carries {"role": name, "inputs": {...}}
+
+SYSTEM = (
+    "You are a Kaggle grandmaster and expert machine learning engineer. "
+    "Answer exactly in the format the request asks for."
+)
+
+REASK = "Your reply could not be used: {error}. Answer again in the requested format."
+
+GENERATE, CHECK = 1.0, 0.0  # temperatures
+
+In = TypeVar("In", bound="RoleInputs")
+Out = TypeVar("Out")
+
+
+# -- inputs every role shares ------------------------------------------------------------------
+
+class Settings(BaseModel):
+    """Run settings a role's answer depends on (the scripts' seed, subsampling, time limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: int = 42
+    subsample: int = 30000
+    script_timeout: float = 1800.0
+    path_id: int | None = None  # which solution path asks (paths explore in different orders)
+
+
+class RoleInputs(BaseModel):
+    """Typed inputs of a role: the task facts, the run settings, and the role's own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+    task: Task
+    settings: Settings = Field(default_factory=Settings)
+
+
+def task_fields(inputs: RoleInputs) -> dict[str, Any]:
+    """Template fields every prompt shares, bounded so a long description cannot flood it."""
+    task = inputs.task
+    description = task["description"]
+    if len(description) > 6000:
+        description = description[:6000] + "\n... (description truncated)"
+    return {
+        "description": description,
+        "data_files": ", ".join(task["data_files"]),
+        "metric": task["metric"],
+        "direction": "lower" if task["lower_is_better"] else "higher",
+        "subsample": inputs.settings.subsample,
+        "preview": task.get("preview", ""),
+        "test_file": task["test_file"],
+        "sample_submission": task["sample_submission"],
+        "columns": ", ".join([task["id_column"], *task["target_columns"]]),
+    }
+
+
+def shown_history(history: list[PlanScore]) -> str:
+    return "\n".join(f"- plan: {h['plan']}\n  score: {h['score']}" for h in history) or "(none)"
+
+
+SCRIPT_RULES = """Rules for every script:
+- Read the data from ./input/ ({data_files}); write files only under the current directory.
+- Do not use the test data for training or for fitting any preprocessing.
+- Evaluate on a hold-out validation split and print exactly one line at the end:
+  Final Validation Performance: <float>
+  where <float> is the task's metric ({metric}, {direction} is better).
+- If the training data has more than {subsample} rows, subsample it to {subsample} rows for speed.
+- Do not use try/except to hide errors, and do not call exit().
+- Answer with one complete, self-contained Python script in a single ```python code block."""
+
+
+# -- the role declaration ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Role(Generic[In, Out]):
+    """One MLE-STAR role: how to ask it and how to read its answer."""
+
+    name: str
+    does: str  # one line, in the paper's words
+    template: str
+    inputs: type[In]
+    render: Callable[[In], dict[str, Any]]  # template fields beyond the shared task fields
+    parse: Callable[[str, In], Out]  # reply text -> result; raises ReplyError (the reason is re-asked)
+    temperature: float
+    schema: type[BaseModel] | None = None  # JSON reply shape, for providers with structured output
+    accept: Callable[[Any, In], Out] | None = None  # a schema object -> result, with parse's checks
+
+    def prompt(self, inputs: In) -> str:
+        return self.template.format(**task_fields(inputs), **self.render(inputs))
+
+    def payload(self, inputs: In) -> dict[str, Any]:
+        """The structured request: exactly what the prompt was rendered from."""
+        return {"role": self.name, "inputs": inputs.model_dump(mode="json")}
+
+    def read_payload(self, payload: dict[str, Any]) -> In:
+        return self.inputs.model_validate(payload["inputs"])
+
+
+def _json_parser(schema: type[BaseModel], accept: Callable[[Any, In], Out],
+                 coerce: Callable[[Any], Any] = lambda v: v) -> Callable[[str, In], Out]:
+    """Text parser for a JSON role: the first JSON value, shaped by ``coerce``, validated."""
+
+    def parse(text: str, inputs: In) -> Out:
+        try:
+            value = schema.model_validate(coerce(extract_json(text)))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ReplyError(f"the JSON does not match the expected shape ({where}: {first['msg']})") from None
+        return accept(value, inputs)
+
+    return parse
+
+
+def _code(text: str, inputs: RoleInputs) -> str:
+    return extract_code(text)
+
+
+def _text(text: str, inputs: RoleInputs) -> str:
+    return nonempty(text)
+
+
+def _block(text: str, inputs: RoleInputs) -> str:
+    block = clean_block(text)
+    if not block.strip():
+        raise ReplyError("the code block is empty")
+    return block
+
+
+# == 1. Retriever: search and propose M candidate models ======================================
+
+class ModelCard(BaseModel):
+    model_name: str
+    example_code: str = ""
+
+
+class RetrieverInputs(RoleInputs):
+    search_results: list[ModelCard]
+    num_candidates: int
+
+
+class Candidates(BaseModel):
+    """The retriever's reply: candidate models, each with example code."""
+
+    models: list[ModelCard]
+
+
+def _accept_candidates(reply: Candidates, inputs: RetrieverInputs) -> list[ModelCard]:
+    models = [m for m in reply.models if m.model_name.strip()]
+    if not models:
+        raise ReplyError("the JSON list holds no entry with a model_name")
+    return models[: inputs.num_candidates]
+
+
+def _as_models(value: Any) -> Any:
+    if isinstance(value, list):
+        return {"models": value}
+    if isinstance(value, dict) and "models" not in value:
+        return {"models": value.get("candidates") or [value]}
+    return value
+
+
+RETRIEVER: Role[RetrieverInputs, list[ModelCard]] = Role(
+    name="retriever",
+    does="Retrieves M effective models for the task from web search, each with example code.",
+    template="""# Competition
+{description}
+
+# Data
+{preview}
+
+# Search results
+{search_results}
+
+# Task
+List {num_candidates} recent effective models, with example code, that could win this competition.
+Answer with a JSON list in a ```json block:
+[{{"model_name": "...", "example_code": "..."}}, ...]""",
+    inputs=RetrieverInputs,
+    render=lambda i: {"num_candidates": i.num_candidates,
+                      "search_results": "\n\n".join(f"## {r.model_name}\n{r.example_code}" for r in i.search_results)},
+    parse=_json_parser(Candidates, _accept_candidates, _as_models),
+    schema=Candidates,
+    accept=_accept_candidates,
+    temperature=GENERATE,
+)
+
+
+# == 2. Initial coder: one solution script per candidate ======================================
+
+class InitCoderInputs(RoleInputs):
+    candidate: ModelCard
+
+
+INIT_CODER: Role[InitCoderInputs, str] = Role(
+    name="init_coder",
+    does="Writes a simple, complete solution script that trains one candidate model.",
+    template="""# Competition
+{description}
+
+# Data
+{preview}
+
+# Model to use
+{model_name}
+
+# Example code
+```python
+{example_code}
+```
+
+# Task
+Write a simple solution that trains this model on the competition data.
+""" + SCRIPT_RULES,
+    inputs=InitCoderInputs,
+    render=lambda i: {"model_name": i.candidate.model_name, "example_code": i.candidate.example_code},
+    parse=_code,
+    temperature=GENERATE,
+)
+
+
+# == 3. Merger: integrate the next candidate into the best solution ===========================
+
+class MergerInputs(RoleInputs):
+    base_code: str
+    base_score: float | None
+    candidate_code: str
+    candidate_score: float | None
+
+
+MERGER: Role[MergerInputs, str] = Role(
+    name="merger",
+    does="Integrates a reference solution's model into the base solution as a simple average ensemble.",
+    template="""# Competition
+{description}
+
+# Base solution (score {base_score})
+```python
+{base_code}
+```
+
+# Reference solution (score {candidate_score})
+```python
+{candidate_code}
+```
+
+# Task
+Integrate the reference solution's model into the base solution as a simple average ensemble,
+keeping everything else of the base solution.
+""" + SCRIPT_RULES,
+    inputs=MergerInputs,
+    render=lambda i: {"base_code": i.base_code, "base_score": i.base_score, "candidate_code": i.candidate_code,
+                      "candidate_score": i.candidate_score},
+    parse=_code,
+    temperature=GENERATE,
+)
+
+
+# == 4. Data-usage checker: does s0 use all the provided information? ========================
+
+ALL_USED = "All the provided information is used."
+
+
+class DataUsageInputs(RoleInputs):
+    code: str
+
+
+def _parse_usage(text: str, inputs: DataUsageInputs) -> str | None:
+    """None when the checker says everything is used, else the revised script."""
+    if ALL_USED.lower().rstrip(".") in text.lower() and "```" not in text:
+        return None
+    return extract_code(text)
+
+
+DATA_USAGE_CHECKER: Role[DataUsageInputs, str | None] = Role(
+    name="data_usage_checker",
+    does="Checks whether the solution uses all provided information and revises it if not.",
+    template="""# Competition
+{description}
+
+# Data
+{preview}
+
+# Solution
+```python
+{code}
+```
+
+# Task
+Check whether the solution uses all the provided information (every data file and useful column).
+If it does not, answer with a revised script that uses it, following these rules:
+""" + SCRIPT_RULES + """
+If it already uses everything, answer exactly: """ + ALL_USED,
+    inputs=DataUsageInputs,
+    render=lambda i: {"code": i.code},
+    parse=_parse_usage,
+    temperature=CHECK,
+)
+
+
+# == 5a. Ablation: study 2-3 parts of s_t =====================================================
+
+class AblationInputs(RoleInputs):
+    code: str
+    score: float | None
+    previous_summaries: list[str]
+    refined_blocks: list[str]
+
+
+ABLATION: Role[AblationInputs, str] = Role(
+    name="ablation",
+    does="Writes an ablation study that measures how 2-3 parts of the solution affect the score.",
+    template="""# Competition
+{description}
+
+# Solution (score {score})
+```python
+{code}
+```
+
+# Earlier ablation studies
+{previous}
+
+# Task
+Write an ablation study script: identify 2-3 parts of the solution and, for each, run a variant
+of the full solution with that part removed or replaced, printing each variant's validation
+score. Do not repeat earlier ablations. Print 'Final Validation Performance: <baseline score>'
+at the end. Read data from ./input/. Answer with one ```python code block.""",
+    inputs=AblationInputs,
+    render=lambda i: {"code": i.code, "score": i.score, "previous": "\n\n".join(i.previous_summaries) or "(none)"},
+    parse=_code,
+    temperature=GENERATE,
+)
+
+
+# == 5b. Ablation summarizer ==================================================================
+
+class AblationSummaryInputs(RoleInputs):
+    code: str  # the ablation script (bounded)
+    output: str  # what it printed (bounded)
+
+
+ABLATION_SUMMARIZER: Role[AblationSummaryInputs, str] = Role(
+    name="ablation_summarizer",
+    does="Summarises the ablation study's output: which part changed the score most.",
+    template="""# Ablation script
+```python
+{code}
+```
+
+# Its output
+{output}
+
+# Task
+Summarise the ablation study: which part of the solution changed the score most, and by how much.
+Answer with a short plain-text summary.""",
+    inputs=AblationSummaryInputs,
+    render=lambda i: {"code": i.code, "output": i.output},
+    parse=_text,
+    temperature=CHECK,
+)
+
+
+# == 5c. Extractor: the block c_t with the most impact, and a first plan p_0 ==================
+
+class ExtractorInputs(RoleInputs):
+    code: str
+    score: float | None
+    summaries: list[str]
+    refined_blocks: list[str]
+
+
+class TargetBlock(BaseModel):
+    """The extractor's reply: a code block copied exactly from the solution, and a plan."""
+
+    code_block: str
+    plan: str
+
+
+def _accept_target(reply: TargetBlock, inputs: ExtractorInputs) -> TargetBlock:
+    block, plan = clean_block(reply.code_block), reply.plan.strip()
+    if not plan:
+        raise ReplyError("the plan is empty")
+    replace_block(inputs.code, block, block)  # exact and unique, else ReplyError and a re-ask
+    if block in inputs.refined_blocks:
+        raise ReplyError("that block was already refined; choose another")
+    return TargetBlock(code_block=block, plan=plan)
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+EXTRACTOR: Role[ExtractorInputs, TargetBlock] = Role(
+    name="extractor",
+    does="Picks the not-yet-refined code block with the most impact, and an initial plan to improve it.",
+    template="""# Competition
+{description}
+
+# Solution (score {score})
+```python
+{code}
+```
+
+# Ablation summaries
+{summaries}
+
+# Already refined blocks (do not choose these)
+{refined}
+
+# Task
+Pick the code block whose change most affects performance according to the ablations and that
+has not been refined yet, and a plan to improve it. The block must be copied EXACTLY from the
+solution (an exact substring). Answer with JSON in a ```json block:
+[{{"code_block": "...", "plan": "..."}}]""",
+    inputs=ExtractorInputs,
+    render=lambda i: {"code": i.code, "score": i.score, "summaries": "\n\n".join(i.summaries),
+                      "refined": "\n\n".join(i.refined_blocks) or "(none)"},
+    parse=_json_parser(TargetBlock, _accept_target, _first),
+    schema=TargetBlock,
+    accept=_accept_target,
+    temperature=CHECK,
+)
+
+
+# == 5d. Refiner, coder: rewrite c_t following p_k ============================================
+
+class RefinerCoderInputs(RoleInputs):
+    code_block: str
+    plan: str
+
+
+REFINER_CODER: Role[RefinerCoderInputs, str] = Role(
+    name="refiner_coder",
+    does="Rewrites the target code block following the plan (the block only).",
+    template="""# Competition
+{description}
+
+# Code block to improve
+```python
+{code_block}
+```
+
+# Plan
+{plan}
+
+# Task
+Rewrite the code block following the plan. Return only the new code block (not the whole
+script) in one ```python block; it must fit where the old block was.""",
+    inputs=RefinerCoderInputs,
+    render=lambda i: {"code_block": i.code_block, "plan": i.plan},
+    parse=_block,
+    temperature=GENERATE,
+)
+
+
+# == 5e. Refiner, planner: p_{k+1} from every earlier (plan, score) ==========================
+
+class RefinerPlannerInputs(RoleInputs):
+    code_block: str
+    history: list[PlanScore]
+    base_score: float | None
+
+
+REFINER_PLANNER: Role[RefinerPlannerInputs, str] = Role(
+    name="refiner_planner",
+    does="Proposes the next plan for the block from every earlier plan and its score.",
+    template="""# Competition
+{description}
+
+# Code block (the current solution scores {score})
+```python
+{code_block}
+```
+
+# Plans tried so far and their scores ({metric}, {direction} is better)
+{history}
+
+# Task
+Propose a new plan (3-5 sentences) to improve this code block further, different from every
+plan above and informed by their scores. Answer with the plan only.""",
+    inputs=RefinerPlannerInputs,
+    render=lambda i: {"code_block": i.code_block, "score": i.base_score, "history": shown_history(i.history)},
+    parse=_text,
+    temperature=GENERATE,
+)
+
+
+# == 6a. Ensemble planner =====================================================================
+
+class EnsemblePlannerInputs(RoleInputs):
+    scores: list[float | None]  # each path's final solution
+    history: list[PlanScore]
+
+
+ENSEMBLE_PLANNER: Role[EnsemblePlannerInputs, str] = Role(
+    name="ensemble_planner",
+    does="Proposes a plan to ensemble the L final solutions, informed by earlier plans and scores.",
+    template="""# Competition
+{description}
+
+# Solutions and their scores ({metric}, {direction} is better)
+{solutions}
+
+# Ensemble plans tried so far and their scores
+{history}
+
+# Task
+Propose a plan (3-5 sentences) to ensemble these solutions, different from earlier plans and
+informed by their scores. Answer with the plan only.""",
+    inputs=EnsemblePlannerInputs,
+    render=lambda i: {"solutions": "\n".join(f"- solution {n + 1}: score {s}" for n, s in enumerate(i.scores)),
+                      "history": shown_history(i.history)},
+    parse=_text,
+    temperature=GENERATE,
+)
+
+
+# == 6b. Ensembler ============================================================================
+
+class EnsemblerInputs(RoleInputs):
+    solutions: list[str]  # each path's final script
+    scores: list[float | None]
+    plan: str
+
+
+ENSEMBLER: Role[EnsemblerInputs, str] = Role(
+    name="ensembler",
+    does="Implements the ensemble plan as one script over the L solutions.",
+    template="""# Competition
+{description}
+
+# Solutions
+{solutions}
+
+# Ensemble plan
+{plan}
+
+# Task
+Implement the plan as one script that trains the solutions, blends their validation predictions
+and reports the ensemble's validation score.
+""" + SCRIPT_RULES,
+    inputs=EnsemblerInputs,
+    render=lambda i: {"plan": i.plan, "solutions": "\n\n".join(
+        f"## Solution {n + 1} (score {s})\n```python\n{c}\n```" for n, (c, s) in enumerate(zip(i.solutions, i.scores,
+                                                                                             strict=True)))},
+    parse=_code,
+    temperature=GENERATE,
+)
+
+
+# == Guards: leakage checker (before every run) ===============================================
+
+LEAK, NO_LEAK = "Yes Data Leakage", "No Data Leakage"
+
+
+class LeakageInputs(RoleInputs):
+    code: str
+
+
+class LeakageVerdict(BaseModel):
+    """The leakage checker's reply: the preprocessing block and whether it leaks."""
+
+    leakage_status: Literal["Yes Data Leakage", "No Data Leakage"]
+    code_block: str = ""
+
+
+def _accept_verdict(reply: LeakageVerdict, inputs: LeakageInputs) -> LeakageVerdict:
+    block = clean_block(reply.code_block)
+    if reply.leakage_status == LEAK:
+        replace_block(inputs.code, block, block)  # a 'Yes' must name a block found exactly once
+    return LeakageVerdict(leakage_status=reply.leakage_status, code_block=block)
+
+
+LEAKAGE_CHECKER: Role[LeakageInputs, LeakageVerdict] = Role(
+    name="leakage_checker",
+    does="Extracts the preprocessing block and decides whether validation/test data leaks into training.",
+    template="""# Solution
+```python
+{code}
+```
+
+# Task
+Extract the code block that preprocesses the data, and decide whether validation or test
+information leaks into training (fitting on validation/test rows, target leakage, statistics
+computed over all rows, ...). The block must be an exact substring of the solution.
+Answer with JSON in a ```json block:
+{{"leakage_status": "Yes Data Leakage" or "No Data Leakage", "code_block": "..."}}""",
+    inputs=LeakageInputs,
+    render=lambda i: {"code": i.code},
+    parse=_json_parser(LeakageVerdict, _accept_verdict, _first),
+    schema=LeakageVerdict,
+    accept=_accept_verdict,
+    temperature=CHECK,
+)
+
+
+class LeakageFixInputs(RoleInputs):
+    code: str
+    code_block: str
+
+
+LEAKAGE_FIXER: Role[LeakageFixInputs, str] = Role(
+    name="leakage_fixer",
+    does="Rewrites the leaking preprocessing block so only training rows are used to fit anything.",
+    template="""# Solution
+```python
+{code}
+```
+
+# Preprocessing block with data leakage
+```python
+{code_block}
+```
+
+# Task
+Rewrite the preprocessing block so that only training rows are used to fit anything.
+Return only the fixed block in one ```python block.""",
+    inputs=LeakageFixInputs,
+    render=lambda i: {"code": i.code, "code_block": i.code_block},
+    parse=_block,
+    temperature=CHECK,
+)
+
+
+# == Guards: debugger (after every failed run) ================================================
+
+class DebuggerInputs(RoleInputs):
+    code: str
+    error: str  # bounded traceback tail
+    kind: str  # what the script is (solution, ablation, ensemble, submission)
+
+
+DEBUGGER: Role[DebuggerInputs, str] = Role(
+    name="debugger",
+    does="Fixes a script from its code and the tail of its error.",
+    template="""# Script
+```python
+{code}
+```
+
+# Error
+{error}
+
+# Task
+Fix the script so that it runs and prints 'Final Validation Performance: <float>'.
+""" + SCRIPT_RULES,
+    inputs=DebuggerInputs,
+    render=lambda i: {"code": i.code, "error": i.error},
+    parse=_code,
+    temperature=CHECK,
+)
+
+
+# == 7. Submission: the final script ==========================================================
+
+class SubmissionInputs(RoleInputs):
+    code: str
+    score: float | None
+
+
+SUBMISSION: Role[SubmissionInputs, str] = Role(
+    name="submission",
+    does="Turns the best solution into the final script: no subsampling, test predictions, submission file.",
+    template="""# Competition
+{description}
+
+# Best solution (score {score})
+```python
+{code}
+```
+
+# Task
+Turn this solution into the final one: remove the training-data subsampling, train on all the
+training data, predict the test set ({test_file}) and write ./final/submission.csv in exactly
+the format of ./input/{sample_submission} (columns {columns}), keeping the validation print.
+Answer with one complete Python script in a single ```python code block.""",
+    inputs=SubmissionInputs,
+    render=lambda i: {"code": i.code, "score": i.score},
+    parse=_code,
+    temperature=CHECK,
+)
+
+
+ROLES: dict[str, Role[Any, Any]] = {
+    role.name: role
+    for role in (RETRIEVER, INIT_CODER, MERGER, DATA_USAGE_CHECKER, ABLATION, ABLATION_SUMMARIZER, EXTRACTOR,
+                 REFINER_CODER, REFINER_PLANNER, ENSEMBLE_PLANNER, ENSEMBLER, LEAKAGE_CHECKER, LEAKAGE_FIXER,
+                 DEBUGGER, SUBMISSION)
+}
