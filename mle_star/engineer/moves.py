@@ -2,7 +2,8 @@
 
 A plan names its move in a leading tag, ``[model:xgb_slow_learning] Lower the learning ...``,
 so the refiner can apply exactly what the planner proposed and the planner can see which
-moves were already tried. Moves are ordered by how often they help on tabular tasks.
+moves were already tried. Moves are ordered by how often they help; the ``load`` moves change
+how images and audio clips are turned into features.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
 
-from mle_star.engineer.recipe import default_params
+from mle_star.engineer.blocks import default_params
 
 TAG_RE = re.compile(r"^\s*\[(\w+):([\w.+*-]+)\]")
 
@@ -89,6 +90,22 @@ def _when(pred: Callable[[dict], bool], inner: Callable[[dict, dict], dict | Non
     return lambda spec, task: inner(spec, task) if pred(task) else None
 
 
+def _items(kind: str, **changes: object) -> Callable[[dict, dict], dict | None]:
+    """A change to an image/audio loader (only for readable items of that kind)."""
+    def apply(spec: dict, task: dict) -> dict | None:
+        if spec.get("items") != kind or spec.get("readable") is False:
+            return None
+        new = deepcopy(spec)
+        for key, value in changes.items():
+            if isinstance(value, tuple):  # (factor, cap): grow a number up to a cap
+                factor, cap = value
+                new[key] = min(cap, int(round(float(new.get(key, 1)) * factor)))
+            else:
+                new[key] = value
+        return new if new != spec else None
+    return apply
+
+
 _has_text: Callable[[dict], bool] = lambda task: bool(task.get("text_columns"))  # noqa: E731
 _positive: Callable[[dict], bool] = lambda task: (task.get("target_min") or 0) >= 0  # noqa: E731
 
@@ -124,6 +141,17 @@ MOVES: list[Move] = [
     Move("preprocess", "tfidf_more_features", "Raise the TF-IDF vocabulary to 60,000 terms.", _when(_has_text, _set(tfidf_max_features=60000))),
     Move("preprocess", "onehot_categoricals", "One-hot encode categoricals for the tree models too (rare levels pooled).", _set(categorical="onehot")),
     Move("preprocess", "rare_levels_20", "Pool categorical levels seen fewer than 20 times in one-hot encodings.", _set(min_frequency=20)),
+    # load: images
+    Move("load", "bigger_thumbnails", "Use larger thumbnails (1.5x the side, up to 48 pixels): finer strokes and textures survive.", _items("image", size=(1.5, 48))),
+    Move("load", "add_hog", "Add gradient-orientation histograms per cell: edges and strokes, robust to small shifts.", _items("image", hog=True)),
+    Move("load", "finer_cells", "Compute the orientation histograms on a finer 6x6 grid of cells.", _items("image", cells=6)),
+    Move("load", "colour_stats", "Add colour statistics (per-channel mean, spread and histograms).", _items("image", colour=True)),
+    Move("load", "more_orientations", "Use 12 orientation bins instead of 9 in the gradient histograms.", _items("image", orientations=12)),
+    # load: audio
+    Move("load", "more_bands", "Use 1.5x as many frequency bands (up to 64) for the log band energies.", _items("audio", bands=(1.5, 64))),
+    Move("load", "band_deltas", "Add how fast each band's energy changes between frames (mean absolute delta, its spread).", _items("audio", deltas=True)),
+    Move("load", "longer_frames", "Use STFT frames of 2048 samples: finer frequency resolution.", _items("audio", frame=2048)),
+    Move("load", "shorter_frames", "Use STFT frames of 512 samples: finer time resolution for short sounds.", _items("audio", frame=512)),
     # target
     Move("target", "log1p", "Train on log1p(target) and invert with expm1, matching a log-scale error.", _when(_positive, _set(transform="log1p"))),
     Move("target", "sqrt", "Train on sqrt(target), a milder variance-stabilising transform.", _when(_positive, _set(transform="sqrt"))),

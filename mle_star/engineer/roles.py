@@ -12,6 +12,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from mle_star.engineer.ablation import ablation_variants, render_ablation
+from mle_star.engineer.debug import debug_script
+from mle_star.engineer.ensemble import ENSEMBLE_PLANS, WEIGHTING_PLANS, plans_for, render_ensemble
+from mle_star.engineer.leakage import find_leak, fix_leak
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
@@ -22,12 +26,8 @@ from mle_star.engineer.recipe import (
     render_block,
     render_solution,
 )
-from mle_star.engineer.scripts import (
-    ENSEMBLE_PLANS,
-    ablation_variants,
-    render_ablation,
-    render_ensemble,
-)
+from mle_star.engineer.scripts import assigned_literals
+from mle_star.engineer.usage import check_data_usage
 from mle_star.prompts.roles import (
     AblationInputs,
     AblationSummaryInputs,
@@ -46,6 +46,7 @@ from mle_star.prompts.roles import (
     RoleInputs,
     SubmissionInputs,
 )
+from mle_star.tools.code import parse_python
 
 FAMILY_WORDS = [
     ("extra_trees", ("extra", "extremely randomized")),
@@ -54,8 +55,14 @@ FAMILY_WORDS = [
     ("linear", ("logistic", "ridge", "linear", "svm")),
     ("xgboost", ("xgboost", "gradient boost", "boosted")),
 ]
-TABULAR_ORDER = ["xgboost", "hgb", "extra_trees", "random_forest", "linear"]
-TEXT_ORDER = ["linear", "xgboost"]
+ORDERS = {  # the model families a modality's solution paths start from, best first
+    "tabular": ["xgboost", "hgb", "extra_trees", "random_forest", "linear"],
+    "text": ["linear", "xgboost"],
+    "json": ["linear", "xgboost"],
+    "image": ["linear", "xgboost", "extra_trees"],
+    "audio": ["xgboost", "extra_trees", "linear"],
+    "other": ["xgboost", "linear"],
+}
 
 
 def code_reply(code: str, note: str = "") -> str:
@@ -96,7 +103,7 @@ def _offset(p: RoleInputs) -> int:
 
 def retriever(p: RetrieverInputs) -> str:
     task, m, path = task_dict(p), p.num_candidates, _offset(p)
-    order = TEXT_ORDER if task.get("text_columns") else TABULAR_ORDER
+    order = ORDERS["text"] if task.get("text_columns") and task["modality"] == "tabular" else ORDERS[task["modality"]]
     # Each solution path starts from a different model so the paths explore differently.
     order = order[path % len(order):] + order[: path % len(order)]
     results = [c.model_dump() for c in p.search_results]
@@ -123,13 +130,11 @@ def merger(p: MergerInputs) -> str:
 
 
 def data_usage(p: DataUsageInputs) -> str:
-    code, task = p.code, task_dict(p)
-    unused = [f for f in task["data_files"]
-              if f.endswith(".csv") and not f.startswith("sample_submission") and f not in code]
-    if unused:  # only train/test are modelled; say so rather than pretend
-        return ("All the provided information is used. (Files not read: " + ", ".join(unused)
-                + "; they do not share rows with train.csv/test.csv.)")
-    return "All the provided information is used."
+    return check_data_usage(p.code, task_dict(p), lambda recipe: _render(p, recipe, final=_is_final(p.code)))
+
+
+def _is_final(code: str) -> bool:
+    return bool(re.search(r"^FINAL = True", code, re.M))
 
 
 def ablation(p: AblationInputs) -> str:
@@ -140,8 +145,10 @@ def ablation(p: AblationInputs) -> str:
     studied = [k for k in present if k not in refined] or present
     # Earlier studies covered some blocks; study the others first, 2-3 at a time.
     earlier = " ".join(p.previous_summaries)
-    studied = sorted(studied, key=lambda k: f"- {k}:" in earlier)[:3]
-    variants = ablation_variants(code, recipe, task, studied)
+    studied = sorted(studied, key=lambda k: f"- {k}:" in earlier)
+    variants = ablation_variants(code, recipe, task, studied)[:3]  # blocks that have a variant to compare
+    if not p.settings.script_timeout:
+        return code_reply(render_ablation(code, variants, timeout=None))
     return code_reply(render_ablation(code, variants, timeout=p.settings.script_timeout))
 
 
@@ -178,7 +185,8 @@ def suggested_move(kind: str, label: str, spec: dict) -> str | None:
         return f"add_{match.group(1)}" if match else None
     return {("features", "no feature engineering"): "none", ("target", "raw target (no transform)"): "none",
             ("target", "log1p target transform"): "log1p",
-            ("preprocess", "one-hot encoding instead of ordinal codes"): "onehot_categoricals"}.get((kind, label))
+            ("preprocess", "one-hot encoding instead of ordinal codes"): "onehot_categoricals",
+            ("load", "with gradient-orientation histograms"): "add_hog"}.get((kind, label))
 
 
 def extractor(p: ExtractorInputs) -> str:
@@ -213,7 +221,7 @@ def extractor(p: ExtractorInputs) -> str:
 def largest_statement(code: str) -> str:
     """The source of the longest top-level statement (an exact, usually unique, substring)."""
     try:
-        nodes = ast.parse(code).body
+        nodes = parse_python(code).body
     except SyntaxError:
         return code
     spans = [ast.get_source_segment(code, n) or "" for n in nodes]
@@ -229,7 +237,7 @@ def refiner_coder(p: RefinerCoderInputs) -> str:
     if kind is None or spec is None or move is None or move.kind != kind:
         return code_reply(block, "No applicable change for this plan; the block is unchanged.")
     new = move.apply(spec, task)
-    return code_reply(render_block(kind, new if new is not None else spec, task["task_type"]))
+    return code_reply(render_block(kind, new if new is not None else spec, task))
 
 
 def refiner_planner(p: RefinerPlannerInputs) -> str:
@@ -244,86 +252,71 @@ def refiner_planner(p: RefinerPlannerInputs) -> str:
     return move.plan()
 
 
-def ensemble_plans_for(task: dict) -> list[str]:
-    plans = ["mean", "weighted", "best_two"]
-    if task["metric"] == "auc":
-        plans.insert(2, "rank_mean")
-    if task["task_type"] != "regression" or (task.get("target_min") or 0) > 0:
-        plans.append("geometric")
-    return plans
-
-
 def ensemble_planner(p: EnsemblePlannerInputs) -> str:
-    tried = {plan_tag(h["plan"]) for h in p.history}
-    for name in ensemble_plans_for(task_dict(p)):
+    """The next untried plan; which kind first follows the history: when a plan that weights
+    or selects members beat the equal-weight ones, try the other weighting plans first."""
+    task = task_dict(p)
+    scored = [(plan_tag(h["plan"]), h["score"]) for h in p.history]
+    tried = {tag for tag, _ in scored}
+    plans = plans_for(task)
+    best = _best_plan(scored, task["lower_is_better"])
+    if best is not None and best in WEIGHTING_PLANS:
+        plans.sort(key=lambda name: name not in WEIGHTING_PLANS)
+    for name in plans:
         if ("ensemble", name) not in tried:
             return f"[ensemble:{name}] {ENSEMBLE_PLANS[name]}"
-    return "[ensemble:mean] " + ENSEMBLE_PLANS["mean"]
+    name = best or "mean"  # every plan was tried: the best one again
+    return f"[ensemble:{name}] Every plan in my repertoire was tried; repeat the best one. {ENSEMBLE_PLANS[name]}"
+
+
+def _best_plan(scored: list, lower: bool) -> str | None:
+    from mle_star.tools.metrics import best_of
+
+    rows = [{"plan": tag[1], "score": score} for tag, score in scored if tag and tag[1] in ENSEMBLE_PLANS]
+    best = best_of(rows, lower)
+    return best["plan"] if best else None
 
 
 def ensembler(p: EnsemblerInputs) -> str:
     tag = plan_tag(p.plan)
     plan = tag[1] if tag and tag[1] in ENSEMBLE_PLANS else "mean"
-    return code_reply(render_ensemble(p.solutions, plan, task_dict(p), final=False))
-
-
-LEAK_PATTERNS = [
-    r"pd\.concat\(\s*\[\s*train[^\]]*test[^\]]*\]\s*\)\s*[\s\S]{0,200}\.fit",
-    r"\.fit(_transform)?\(\s*(test|X_test|test_df|valid|X_valid|valid_part)\b",
-    r"add_features\([^,]+,\s*(test|valid_part|frame)\)",
-]
+    return code_reply(render_ensemble(p.solutions, plan, task_dict(p), final=False, seed=p.settings.seed))
 
 
 def leakage_checker(p: LeakageInputs) -> str:
-    code = p.code
-    block = block_span(code, "features") or block_span(code, "preprocess")
-    if block is None:
+    finding = find_leak(p.code, task_dict(p))
+    if finding is None:
         return json_reply({"leakage_status": "No Data Leakage", "code_block": ""})
-    leaks = any(re.search(pattern, block) for pattern in LEAK_PATTERNS)
-    return json_reply({"leakage_status": "Yes Data Leakage" if leaks else "No Data Leakage", "code_block": block})
+    return json_reply({"leakage_status": "Yes Data Leakage", "code_block": finding.block})
 
 
 def leakage_fixer(p: LeakageFixInputs) -> str:
-    block, task = p.code_block, task_dict(p)
-    kind = block_kind(block)
-    spec = parse_recipe(block).get(kind or "")
-    if kind is None or spec is None:
-        return code_reply(block)
-    return code_reply(render_block(kind, spec, task["task_type"]))
+    fixed, why = fix_leak(p.code, p.code_block, task_dict(p))
+    return code_reply(fixed, why)
 
 
 def debugger(p: DebuggerInputs) -> str:
-    code, task = p.code, task_dict(p)
-    if p.kind == "ensemble" or "MEMBERS = [" in code:
-        return code_reply(code, "I cannot repair this ensemble; it is returned unchanged.")
-    recipe = parse_recipe(code)
-    if "model" in recipe:
-        fixed = _render(p, _script_recipe(p, code), final="mle-star block: submission" in code)
-        if fixed != code:
-            return code_reply(fixed, "Re-written cleanly from the solution's recorded choices.")
-        family = recipe["model"]["models"][0]["family"]
-        return code_reply(_render(p, complete(task, {"model": recipe["model"]}, family),
-                                  final="mle-star block: submission" in code),
-                          "Reset feature engineering and preprocessing to their defaults.")
-    return code_reply(_render(p, complete(task, {}, "xgboost"), final=p.kind == "submission"),
-                      "Replaced with a known-good baseline solution.")
+    code, note = debug_script(p)
+    return code_reply(code, note)
 
 
 def submission(p: SubmissionInputs) -> str:
-    code = p.code
-    if "MEMBERS = [" in code:
-        tree = ast.parse(code)
-        members: list[str] = []
-        plan = "mean"
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                if node.targets[0].id == "MEMBERS":
-                    members = ast.literal_eval(node.value)
-                elif node.targets[0].id == "PLAN":
-                    plan = ast.literal_eval(node.value)
-        finals = [_render(p, _script_recipe(p, m), final=True) for m in members]
-        return code_reply(render_ensemble(finals, plan, task_dict(p), final=True))
+    code, task = p.code, task_dict(p)
+    found = assigned_literals(code, ("MEMBERS", "PLAN"))
+    if "MEMBERS" in found:
+        members = [_final_member(p, m) for m in found["MEMBERS"]]
+        plan = found.get("PLAN") if found.get("PLAN") in ENSEMBLE_PLANS else "mean"
+        return code_reply(render_ensemble(members, plan, task, final=True, seed=p.settings.seed),
+                          "The ensemble's members, each turned into its final version, blended as before.")
+    if not parse_recipe(code):
+        return code_reply(_render(p, _script_recipe(p, code), final=True),
+                          "This solution carries no recipe I can read; here is my own final solution for the task.")
     return code_reply(_render(p, _script_recipe(p, code), final=True))
+
+
+def _final_member(p: RoleInputs, member: str) -> str:
+    """A member in its final version: the engineer's own re-rendered; another's kept as it is."""
+    return _render(p, _script_recipe(p, member), final=True) if parse_recipe(member) else member
 
 
 def _float(text: str) -> float | None:
