@@ -635,7 +635,8 @@ class ScriptRunner:
     def run(self, code: str, name: str, *, view: str = "search", timeout: float | None = None,
             outputs: tuple[str, ...] = (), salt: str = "") -> ExecResult:
         """Execute ``code`` as ``work/<name>/solution.py``; reuse the record if identical."""
-        _check_name("script name", name)
+        for part in name.split("/"):  # names may nest one folder per solution path: path0/init_1
+            _check_name("script name", part)
         if view not in self.views:
             raise KeyError(f"unknown view {view!r} (have {sorted(self.views)})")
         outputs = tuple(_check_relpath(p) for p in outputs)
