@@ -74,13 +74,14 @@ def task_fields(inputs: RoleInputs) -> dict[str, Any]:
     return {
         "description": description,
         "data_files": ", ".join(task["data_files"]),
-        "metric": task["metric"],
+        "metric": task["metric_title"],
         "direction": "lower" if task["lower_is_better"] else "higher",
         "subsample": inputs.settings.subsample,
-        "preview": task.get("preview", ""),
-        "test_file": task["test_file"],
+        "preview": task["inventory"],
         "sample_submission": task["sample_submission"],
         "columns": ", ".join([task["id_column"], *task["target_columns"]]),
+        "rules": script_rules(task, inputs.settings, final=False),
+        "final_rules": script_rules(task, inputs.settings, final=True),
     }
 
 
@@ -88,15 +89,89 @@ def shown_history(history: list[PlanScore]) -> str:
     return "\n".join(f"- plan: {h['plan']}\n  score: {h['score']}" for h in history) or "(none)"
 
 
-SCRIPT_RULES = """Rules for every script:
-- Read the data from ./input/ ({data_files}); write files only under the current directory.
-- Do not use the test data for training or for fitting any preprocessing.
-- Evaluate on a hold-out validation split and print exactly one line at the end:
-  Final Validation Performance: <float>
-  where <float> is the task's metric ({metric}, {direction} is better).
-- If the training data has more than {subsample} rows, subsample it to {subsample} rows for speed.
-- Do not use try/except to hide errors, and do not call exit().
-- Answer with one complete, self-contained Python script in a single ```python code block."""
+KIND_WORDS = {
+    "label": "the predicted class label of each row",
+    "probability": "the predicted probability that {label} is {positive}",
+    "class_probabilities": "one column per class holding that class's predicted probability",
+    "targets": "the predicted value of each target column",
+    "multilabel": "the predicted probability (0 to 1) of each label column",
+    "ranked_labels": "up to {k} predicted labels separated by spaces, most likely first",
+}
+
+
+def outputs_words(task: Task) -> str:
+    """What the prediction columns hold, in words."""
+    out, source = task["output"], task["label_source"]
+    label = source["label_columns"][0] if source and source["label_columns"] else out["columns"][0]
+    k = task["metric"].partition("@")[2] or "3"
+    words = KIND_WORDS[out["kind"]].format(label=label, positive=out.get("positive_class") or "1", k=k)
+    if out["kind"] == "label" and out["classes"] and len(out["classes"]) <= 20:
+        words += f" (one of {', '.join(out['classes'])})"
+    return words
+
+
+def _test_rows(task: Task) -> str:
+    if task["test_file"]:
+        return f"./input/{task['test_file']} ({task['n_test']:,} rows)"
+    if task["test_items"]:
+        items = task["test_items"]
+        return (f"the files in ./input/{items['dir']}/ ({items['n_files']:,} files; the file of an id is "
+                f"./input/{items['dir']}/{items['pattern']})")
+    return f"the ids listed in ./input/{task['sample_submission']}"
+
+
+def _labelled_rows(task: Task, n_rows: int) -> str:
+    source = task["label_source"]
+    if source is None:
+        return "find the labelled training data in ./input/ (see the data listing)"
+    where = f"./input/{source['file']} ({n_rows:,} rows; labels in {', '.join(source['label_columns'])}"
+    if task["train_items"]:
+        items = task["train_items"]
+        where += (f"; column {source['key']} names each item, whose file is "
+                  f"./input/{items['dir']}/{items['pattern']}")
+    return where + ")"
+
+
+def script_rules(task: Task, settings: Settings, final: bool = False) -> str:
+    """The contract every generated script follows: where the data is, what to write, what to
+    print. The agent keeps the held-out labels and scores the held-out predictions itself."""
+    sample, direction = task["sample_submission"], "lower" if task["lower_is_better"] else "higher"
+    columns = f"{task['id_column']} followed by {', '.join(task['target_columns'])}"
+    lines = ["Rules for every script:",
+             f"- The data is read-only in ./input/ ({', '.join(task['data_files'])}). Write files only under "
+             "the current directory. There is no network."]
+    if final:
+        n_all = task["n_train"] + task["n_holdout"]
+        lines += [f"- Labelled rows: {_labelled_rows(task, n_all)}. There are no held-out rows now: train on all "
+                  "of them (no subsampling).",
+                  f"- Test rows: {_test_rows(task)}.",
+                  f"- Write ./final/submission.csv with exactly the columns of ./input/{sample}: {columns}, "
+                  f"holding {outputs_words(task)}; one row per test id, in any order."]
+    elif task["scoring"] == "agent":
+        lines += [f"- Labelled rows: {_labelled_rows(task, task['n_train'])}.",
+                  f"- Held-out rows: ./input/{task['holdout_file']} ({task['n_holdout']:,} rows in the same "
+                  "format, labels removed). The agent keeps their labels and scores your predictions for them.",
+                  f"- Test rows: {_test_rows(task)}.",
+                  "- Write ./valid_predictions.csv (one row per held-out row) and ./test_predictions.csv (one "
+                  f"row per test row), each with exactly the columns of ./input/{sample}: {columns}, holding "
+                  f"{outputs_words(task)}.",
+                  f"- If there are more than {settings.subsample:,} labelled rows, train on a random "
+                  f"{settings.subsample:,} of them for speed."]
+    else:
+        lines += [f"- Labelled rows: {_labelled_rows(task, task['n_train'])}. Split them yourself into a "
+                  "training and a validation part.",
+                  f"- Test rows: {_test_rows(task)}.",
+                  "- Write ./test_predictions.csv (one row per test row) with exactly the columns of "
+                  f"./input/{sample}: {columns}, holding {outputs_words(task)}.",
+                  f"- If there are more than {settings.subsample:,} labelled rows, train on a random "
+                  f"{settings.subsample:,} of them for speed."]
+    lines += ["- Never train on, or fit any preprocessing on, the held-out or test rows.",
+              "- Print exactly one line at the end: Final Validation Performance: <float>",
+              f"  where <float> is {task['metric_title']} ({direction} is better) on a validation split of the "
+              "labelled rows.",
+              "- Do not use try/except to hide errors, and do not call exit().",
+              "- Answer with one complete, self-contained Python script in a single ```python code block."]
+    return "\n".join(lines)
 
 
 # -- the role declaration ----------------------------------------------------------------------
@@ -241,7 +316,7 @@ INIT_CODER: Role[InitCoderInputs, str] = Role(
 
 # Task
 Write a simple solution that trains this model on the competition data.
-""" + SCRIPT_RULES,
+{rules}""",
     inputs=InitCoderInputs,
     render=lambda i: {"model_name": i.candidate.model_name, "example_code": i.candidate.example_code},
     parse=_code,
@@ -277,7 +352,7 @@ MERGER: Role[MergerInputs, str] = Role(
 # Task
 Integrate the reference solution's model into the base solution as a simple average ensemble,
 keeping everything else of the base solution.
-""" + SCRIPT_RULES,
+{rules}""",
     inputs=MergerInputs,
     render=lambda i: {"base_code": i.base_code, "base_score": i.base_score, "candidate_code": i.candidate_code,
                       "candidate_score": i.candidate_score},
@@ -319,7 +394,7 @@ DATA_USAGE_CHECKER: Role[DataUsageInputs, str | None] = Role(
 # Task
 Check whether the solution uses all the provided information (every data file and useful column).
 If it does not, answer with a revised script that uses it, following these rules:
-""" + SCRIPT_RULES + """
+{rules}
 If it already uses everything, answer exactly: """ + ALL_USED,
     inputs=DataUsageInputs,
     render=lambda i: {"code": i.code},
@@ -569,7 +644,7 @@ ENSEMBLER: Role[EnsemblerInputs, str] = Role(
 # Task
 Implement the plan as one script that trains the solutions, blends their validation predictions
 and reports the ensemble's validation score.
-""" + SCRIPT_RULES,
+{rules}""",
     inputs=EnsemblerInputs,
     render=lambda i: {"plan": i.plan, "solutions": "\n\n".join(
         f"## Solution {n + 1} (score {s})\n```python\n{c}\n```" for n, (c, s) in enumerate(zip(i.solutions, i.scores,
@@ -674,7 +749,7 @@ DEBUGGER: Role[DebuggerInputs, str] = Role(
 
 # Task
 Fix the script so that it runs and prints 'Final Validation Performance: <float>'.
-""" + SCRIPT_RULES,
+{rules}""",
     inputs=DebuggerInputs,
     render=lambda i: {"code": i.code, "error": i.error},
     parse=_code,
@@ -702,9 +777,8 @@ SUBMISSION: Role[SubmissionInputs, str] = Role(
 
 # Task
 Turn this solution into the final one: remove the training-data subsampling, train on all the
-training data, predict the test set ({test_file}) and write ./final/submission.csv in exactly
-the format of ./input/{sample_submission} (columns {columns}), keeping the validation print.
-Answer with one complete Python script in a single ```python code block.""",
+labelled rows, predict the test rows and write ./final/submission.csv, keeping the validation print.
+{final_rules}""",
     inputs=SubmissionInputs,
     render=lambda i: {"code": i.code, "score": i.score},
     parse=_code,

@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+from mle_star.tools.scoring import OutputSpec
+
 
 def add_numbers(left: dict | None, right: dict | None) -> dict:
     """Merge two (nested) dicts of counters by summing their numeric leaves (``max_*`` keys
@@ -37,29 +39,63 @@ def add_numbers(left: dict | None, right: dict | None) -> dict:
 
 # -- records -----------------------------------------------------------------------------------
 
+class LabelSource(TypedDict):
+    """Where the training labels live: a table or JSON records, one row per labelled item."""
+
+    file: str  # its name under ./input/ as scripts see it (a zipped table is shown unzipped)
+    origin: str  # its path in the task's public folder
+    format: Literal["csv", "json"]
+    key: str  # the column (or JSON field) naming each row: joins labels to ids and files
+    label_columns: list[str]  # the truth columns (a JSON field may be dotted: "a.b")
+    n_rows: int  # labelled rows in the task (before the agent's split)
+
+
+class Items(TypedDict):
+    """Where file-based inputs (images, audio clips) live: the file of an id is dir/pattern."""
+
+    dir: str  # a folder under ./input/ ("train", or "train" extracted from train.zip)
+    pattern: str  # "{id}" when ids already carry the extension, else e.g. "{id}.png"
+    n_files: int
+
+
+Modality = Literal["tabular", "text", "json", "image", "audio", "other"]
+TaskType = Literal["binary", "multiclass", "regression", "multi_regression", "multilabel", "ordinal", "ranking"]
+
+
 class Task(TypedDict):
-    """What the intake learnt about a task folder: the facts every role is given."""
+    """What the intake learnt about a task folder: the bounded facts every role is given.
+
+    Names of data files are as the scripts see them under ./input/ (the run's data view).
+    """
 
     name: str
-    data_dir: str  # the public folder the agent may read
+    data_dir: str  # the task's public folder (host path; never shown to scripts)
     description: str
-    data_files: list[str]
-    preview: str  # bounded text about the data, for prompts
-    train_file: str
-    test_file: str
+    inventory: str  # bounded facts about the data scripts see, rendered for prompts
+    data_files: list[str]  # top-level entries under ./input/
     sample_submission: str
-    id_column: str
-    target_columns: list[str]  # submission columns other than the id
-    train_target: str  # the label column in train.csv
-    task_type: str  # binary | multiclass | regression
+    output: OutputSpec  # the id and prediction columns, and what kind of prediction they hold
+    id_column: str  # = output["id_column"]
+    target_columns: list[str]  # = output["columns"]
+    label_source: LabelSource | None  # None: the labels could not be located (scores are self-reported)
+    holdout_file: str | None  # search view: held-out labelled rows, labels removed
+    test_file: str | None  # a table / JSON with the test rows, if the task has one
+    train_items: Items | None
+    test_items: Items | None
+    modality: Modality
+    task_type: TaskType
     metric: str
+    metric_title: str
     lower_is_better: bool
-    needs_proba: bool
-    classes: list[Any]
-    n_train: int
+    metric_implemented: bool
+    scoring: Literal["agent", "self_reported"]  # who computes validation scores
+    classes: list[str]
+    n_train: int  # labelled rows scripts train on while searching (the agent's split removed the held-out ones)
+    n_holdout: int
     n_test: int
     text_columns: list[str]
     target_min: float | None
+    notes: list[str]  # what the intake noticed and did (dropped NaN labels, extracted archives, ...)
 
 
 AttemptKind = Literal["candidate", "merge", "data_usage", "ablation", "refinement", "ensemble", "submission",
@@ -88,6 +124,10 @@ class Attempt(TypedDict):
     debug_round: int  # 0 for the first run, n for the n-th debugger fix
     leakage: list[dict]
     step: str  # where in the loops it ran, for people: "t=1 k=2", "round 3"
+    score_source: str  # "agent" (computed from held-out predictions), "self_reported" or "none"
+    printed_score: float | None  # what the script printed (the paper's line), cross-checked
+    untrusted: bool  # printed a score its predictions do not earn: never accepted
+    limit_hit: str  # a sandbox limit the script ran into (memory, processes, time, ...)
 
 
 Solution = Attempt  # a scored script the paper calls s, with its score h(s)
@@ -136,6 +176,7 @@ class MLEStarState(Telemetry, total=False):
     lower_is_better: bool
     task: Task
     models: dict[str, str]  # role -> model id
+    sandbox: str  # how scripts were contained, and the warning when they were not
     fallback: str
     started: float
     deadline: float

@@ -11,8 +11,26 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
+from typing import Any
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+
+
+_AST_LOCK = threading.Lock()  # CPython 3.11's ast module is not safe to use from parallel threads
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse``, serialised: solution paths run in parallel threads, and concurrent parses
+    on Python 3.11 fail with 'AST constructor recursion depth mismatch'."""
+    with _AST_LOCK:
+        return ast.parse(source)
+
+
+def literal_value(source: str | ast.AST) -> Any:
+    """``ast.literal_eval`` of a string, serialised like ``parse_python``."""
+    with _AST_LOCK:
+        return ast.literal_eval(source)
 
 
 class ReplyError(ValueError):
@@ -37,7 +55,7 @@ def extract_code(reply: str) -> str:
     if not code.strip():
         raise ReplyError("the code block is empty")
     try:
-        ast.parse(code)
+        parse_python(code)
     except SyntaxError as exc:
         raise ReplyError(f"the code does not parse as Python: line {exc.lineno}: {exc.msg}") from None
     return code + ("\n" if not code.endswith("\n") else "")

@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.metrics import (
@@ -56,8 +56,13 @@ class UnknownMetric(ValueError):
     pass
 
 
+Scored = TypeVar("Scored", bound=Mapping[str, Any])  # anything with a score under a key
+
+
 @dataclass(frozen=True)
 class Metric:
+    """A metric that knows its direction: the one place where "better" is decided."""
+
     name: str  # canonical id: "auc", "qwk", "map@3", ... or "custom"
     title: str  # human words, e.g. "quadratic weighted kappa"
     higher_is_better: bool
@@ -75,12 +80,12 @@ class Metric:
             return new > old if self.higher_is_better else new < old
         return new >= old if self.higher_is_better else new <= old
 
-    def ranked(self, items: list[dict], key: str = "score") -> list[dict]:
+    def ranked(self, items: Iterable[Scored], key: str = "score") -> list[Scored]:
         """The items with a score under ``key``, best first; equal scores keep their order."""
         scored = [item for item in items if not _missing(item.get(key))]
         return sorted(scored, key=lambda item: item[key], reverse=self.higher_is_better)
 
-    def best_of(self, items: list[dict], key: str = "score") -> dict | None:
+    def best_of(self, items: Iterable[Scored], key: str = "score") -> Scored | None:
         """The scored item with the best score (first wins ties); None if none is scored."""
         order = self.ranked(items, key)
         return order[0] if order else None
@@ -345,6 +350,13 @@ def get_metric(name: str) -> Metric:
 
 def _generic(lower_is_better: bool) -> Metric:
     return Metric("custom", "score", not lower_is_better, False, implemented=False)
+
+
+def metric_of(task: Mapping[str, Any]) -> Metric:
+    """The metric of a task record (its name, direction and whether mle-star implements it)."""
+    if not task.get("metric_implemented", True):
+        return custom_metric(task.get("description", "")).with_direction(not task["lower_is_better"])
+    return get_metric(task["metric"]).with_direction(not task["lower_is_better"])
 
 
 # Kept for callers of the older free functions; they delegate to Metric.

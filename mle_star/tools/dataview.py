@@ -1,0 +1,386 @@
+"""The data a run's scripts see, and the held-out labels only the agent sees.
+
+Once per run the agent splits the labelled rows: a held-out share (20%, at most
+``MAX_HOLDOUT`` rows, stratified for classes when the labels are small enough to read) has
+its labels removed and is shown to scripts as ``holdout.csv`` (or ``.json``); their labels go
+to ``RUN_DIR/private/answers.csv``, which no script can reach. Scripts train on the rest,
+predict the held-out rows and the test rows, and the agent scores the held-out predictions
+itself. Every script of a run sees the same split, so scores compare across stages.
+
+Two views, each a mapping from a name under ``./input/`` to a file or folder on the host:
+``search`` (the split) and ``full`` (every labelled row, for the final submission script).
+Nothing is copied: entries point at the task's own files; only the split label file and the
+held-out file are written, by streaming (a 2 GB table is split in seconds, never loaded).
+Archives whose files scripts need are extracted once per run; a zipped table is shown unzipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from mle_star.state import Task
+from mle_star.tools.files import atomic_write
+from mle_star.tools.intake import (
+    Intake,
+    TaskError,
+    archive_stem,
+    read_records,
+    records_frame,
+    strip_common_top,
+)
+from mle_star.tools.scoring import as_strings
+
+HOLDOUT_SHARE = 0.2
+MAX_HOLDOUT = 50_000  # enough rows for a stable score; predicting more costs every script
+SHOWN_ROWS = 5  # the first rows appear in prompts (data facts), so they are never held out
+STRATIFY_MAX_ROWS = 2_000_000  # labels up to this size are read whole (stratified split, NaN rows dropped)
+CHUNK = 16 << 20
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class RunData:
+    task: Task
+    views: dict[str, dict[str, str]]  # view -> {name under ./input/: host path}
+    answers: str  # RUN_DIR/private/answers.csv, or "" when scores are self-reported
+
+
+# -- reading records of a table by streaming -------------------------------------------------
+
+def open_stream(path: Path) -> IO[bytes]:
+    """The bytes of a table, through its compression (zip with one member, gzip, or none)."""
+    low = path.name.lower()
+    if low.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if low.endswith(".zip"):
+        archive = zipfile.ZipFile(path)
+        members = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(members) != 1:
+            raise TaskError(f"{path.name}: expected one table in the archive, found {len(members)} files")
+        return archive.open(members[0])
+    return open(path, "rb")
+
+
+def records(stream: IO[bytes]) -> Iterator[bytes]:
+    """Raw CSV records (with their line ends), quote-aware: a quoted field may span lines."""
+    pending = b""
+    carry = b""
+    in_quote = False
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        body, carry = data[:cut], data[cut:]
+        if not in_quote and not pending and b'"' not in body:  # the fast path: plain lines
+            yield from body.splitlines(keepends=True)
+            continue
+        for line in body.splitlines(keepends=True):
+            pending += line
+            if line.count(b'"') % 2:
+                in_quote = not in_quote
+            if not in_quote:
+                yield pending
+                pending = b""
+    rest = pending + carry
+    if rest.strip():
+        yield rest if rest.endswith(b"\n") else rest + b"\n"
+
+
+def _parse(record: bytes, delimiter: str) -> list[str]:
+    return next(csv.reader(io.StringIO(record.decode("utf-8", errors="replace")), delimiter=delimiter))
+
+
+# -- the split -------------------------------------------------------------------------------
+
+def choose_holdout(n: int, labels: pd.Series | None, positions: np.ndarray, seed: int) -> np.ndarray:
+    """Sorted row positions to hold out: 20% (at most MAX_HOLDOUT), stratified when possible."""
+    size = min(MAX_HOLDOUT, max(1, int(round(HOLDOUT_SHARE * len(positions)))))
+    rng = np.random.default_rng(seed)
+    if labels is not None and labels.nunique() < len(labels) // 10:
+        from sklearn.model_selection import train_test_split
+
+        counts = labels.value_counts()
+        if counts.min() >= 2 and size >= len(counts):
+            _, held = train_test_split(positions, test_size=size, random_state=seed, stratify=labels.to_numpy())
+            return np.sort(held)
+    return np.sort(rng.choice(positions, size=size, replace=False))
+
+
+def split_table(source: Path, train_out: Path, holdout_out: Path, key: str, label_columns: list[str],
+                keep_columns: list[str] | None, holdout: np.ndarray, drop: np.ndarray) -> pd.DataFrame:
+    """Stream ``source`` into the training part (verbatim records) and the held-out part (the
+    same columns minus the labels, or only ``keep_columns``); return the held-out answers."""
+    delimiter = "\t" if ".tsv" in source.name.lower() else ","
+    held, dropped = set(holdout.tolist()), set(drop.tolist())
+    answers: list[list[str]] = []
+    with open_stream(source) as stream, open(train_out, "wb") as train, \
+            open(holdout_out, "w", newline="", encoding="utf-8") as out:
+        rows = records(stream)
+        header_raw = next(rows)
+        header = _parse(header_raw, delimiter)
+        train.write(header_raw)
+        index = {c: i for i, c in enumerate(header)}
+        label_at = [index[c] for c in label_columns]
+        shown = [i for i, c in enumerate(header) if c not in label_columns
+                 and (keep_columns is None or c in keep_columns or c == key)]
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        writer.writerow([header[i] for i in shown])
+        key_at = index[key]
+        for i, raw in enumerate(rows):
+            if i in held:
+                values = _parse(raw, delimiter)
+                answers.append([values[key_at], *(values[j] for j in label_at)])
+                writer.writerow([values[j] if j < len(values) else "" for j in shown])
+            elif i not in dropped:
+                train.write(raw)
+    return pd.DataFrame(answers, columns=["__key__", *label_columns])
+
+
+def _remove(record: dict, dotted: str) -> None:
+    parts = dotted.split(".")
+    node = record
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def split_records(source: Path, train_out: Path, holdout_out: Path, key: str, label_columns: list[str],
+                  keep_keys: set[str] | None, holdout: np.ndarray, drop: np.ndarray) -> pd.DataFrame:
+    """The JSON records split the same way; held-out records lose their label fields (and any
+    field the test records do not have)."""
+    items = read_records(source)
+    flat = records_frame(items)
+    held = set(holdout.tolist())
+    dropped = set(drop.tolist())
+    train_items, held_items = [], []
+    for i, record in enumerate(items):
+        if i in held:
+            record = json.loads(json.dumps(record))
+            for column in label_columns:
+                _remove(record, column)
+            if keep_keys is not None:  # keep what test records have (flattened names: "review.text")
+                record = {k: v for k, v in record.items()
+                          if k == key or k in keep_keys or any(c.startswith(k + ".") for c in keep_keys)}
+            held_items.append(record)
+        elif i not in dropped:
+            train_items.append(record)
+    lines = source.name.lower().endswith((".jsonl", ".ndjson"))
+    for path, values in ((train_out, train_items), (holdout_out, held_items)):
+        with open(path, "w", encoding="utf-8") as fh:
+            if lines:
+                fh.writelines(json.dumps(v) + "\n" for v in values)
+            else:
+                json.dump(values, fh)
+    answers = flat.iloc[sorted(held)][[key, *label_columns]].astype(str)
+    return answers.rename(columns={key: "__key__"}).reset_index(drop=True)
+
+
+# -- archives and zipped tables --------------------------------------------------------------
+
+def extract(archive: Path, target: Path) -> None:
+    """Extract once: members land under ``target`` (a single top folder named like the archive
+    is dropped); unsafe member paths are refused by the archive libraries' data filters."""
+    if target.exists():
+        return
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
+    try:
+        if archive.name.lower().endswith(".zip"):
+            with zipfile.ZipFile(archive) as z:
+                names = [n for n in z.namelist() if not n.endswith("/")]
+                z.extractall(staging)
+        else:
+            with tarfile.open(archive) as t:
+                names = [m.name for m in t.getmembers() if m.isfile()]
+                t.extractall(staging, filter="data")
+        stem = archive_stem(archive.name)
+        inner = staging / stem if strip_common_top(names, stem) != names else staging
+        os.replace(inner, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def unzip_table(source: Path, target: Path) -> None:
+    if target.exists():
+        return
+    partial = target.with_name(target.name + ".partial")
+    with open_stream(source) as stream, open(partial, "wb") as out:
+        shutil.copyfileobj(stream, out, CHUNK)
+    os.replace(partial, target)
+
+
+# -- the run's data --------------------------------------------------------------------------
+
+def _holdout_name(taken: set[str], fmt: str, source: str) -> str:
+    ext = ".json" if fmt == "json" else ".tsv" if ".tsv" in source.lower() else ".csv"
+    if source.lower().endswith((".jsonl", ".ndjson")):
+        ext = ".jsonl"
+    for stem in ("holdout", "holdout_rows", "mle_star_holdout"):
+        if stem + ext not in taken:
+            return stem + ext
+    raise TaskError("cannot name the held-out file: holdout.csv and its alternatives are taken")
+
+
+def _label_positions(intake: Intake) -> tuple[int, pd.Series | None, np.ndarray, np.ndarray]:
+    """(rows, labels for stratification, positions eligible to hold out, positions to drop)."""
+    source = intake.label_source
+    assert source is not None
+    folder = Path(intake.data_dir)
+    label = source["label_columns"][0]
+    if source["format"] == "json":
+        frame = records_frame(read_records(folder / source["origin"]))
+    elif source["n_rows"] <= STRATIFY_MAX_ROWS:
+        from mle_star.tools.inventory import open_table
+
+        frame = open_table(folder / source["origin"], usecols=[*source["label_columns"]], nrows=None,
+                           low_memory=False)
+    else:
+        return source["n_rows"], None, np.arange(SHOWN_ROWS, source["n_rows"]), np.array([], dtype=int)
+    missing = frame[source["label_columns"]].isna().any(axis=1).to_numpy()
+    positions = np.flatnonzero(~missing)
+    positions = positions[positions >= SHOWN_ROWS]
+    stratify = None
+    if intake.output["kind"] in ("label", "probability", "class_probabilities", "ranked_labels"):
+        stratify = pd.Series(as_strings(frame[label].to_numpy()[positions]))
+    return len(frame), stratify, positions, np.flatnonzero(missing)
+
+
+def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
+    """Split, extract and lay out the run's data once; a resumed run reads the manifest."""
+    run_dir = Path(run_dir)
+    data, private = run_dir / "data", run_dir / "private"
+    manifest = data / MANIFEST
+    if manifest.exists():
+        saved = json.loads(manifest.read_text())
+        if saved.get("fingerprint") == intake.fingerprint and saved.get("seed") == seed:
+            return RunData(task=saved["task"], views=saved["views"], answers=saved["answers"])
+    data.mkdir(parents=True, exist_ok=True)
+    private.mkdir(exist_ok=True)
+    folder = Path(intake.data_dir)
+    notes = list(intake.notes)
+    full: dict[str, str] = {p.name: str(p) for p in sorted(folder.iterdir())
+                            if p.name != intake.description_file and not p.name.startswith(".")}
+    for archive in intake.archives:
+        stem = archive_stem(archive)
+        if stem in full:
+            continue
+        (data / "extracted").mkdir(exist_ok=True)
+        extract(folder / archive, data / "extracted" / stem)
+        full[stem] = str(data / "extracted" / stem)
+        notes.append(f"{archive} is extracted to ./input/{stem}/")
+    source = intake.label_source
+    if source and source["file"] != source["origin"]:  # a zipped table, shown unzipped
+        (data / "full").mkdir(exist_ok=True)
+        unzip_table(folder / source["origin"], data / "full" / source["file"])
+        full[source["file"]] = str(data / "full" / source["file"])
+        notes.append(f"{source['origin']} is shown unzipped as ./input/{source['file']}")
+    search = dict(full)
+    answers_path, holdout_name, n_holdout = "", None, 0
+    n_train = intake.n_labelled
+    if intake.scoring == "agent" and source is not None:
+        (data / "search").mkdir(exist_ok=True)
+        holdout_name = _holdout_name(set(full), source["format"], source["file"])
+        n_rows, stratify, positions, drop = _label_positions(intake)
+        held = choose_holdout(n_rows, stratify, positions, seed)
+        train_out, holdout_out = data / "search" / source["file"], data / "search" / holdout_name
+        keep = _test_columns(intake)
+        origin = Path(full[source["file"]])
+        if source["format"] == "json":
+            answers = split_records(origin, train_out, holdout_out, source["key"], source["label_columns"],
+                                    set(keep) if keep else None, held, drop)
+        else:
+            answers = split_table(origin, train_out, holdout_out, source["key"], source["label_columns"],
+                                  keep, held, drop)
+        answers = _as_answers(intake, answers)
+        answers_path = str(private / "answers.csv")
+        _atomic_csv(answers, Path(answers_path))
+        search[source["file"]] = str(train_out)
+        search[holdout_name] = str(holdout_out)
+        if source["origin"] != source["file"]:
+            del search[source["origin"]]  # the zipped original still holds the held-out labels
+        n_holdout = len(answers)
+        n_train = n_rows - len(drop) - n_holdout
+        notes.append(f"the agent holds out {n_holdout:,} labelled rows (./input/{holdout_name}, labels removed) "
+                     f"and scores predictions for them itself; scripts train on the other {n_train:,}")
+    task = _task(intake, search, holdout_name, n_train, n_holdout, notes)
+    record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": {"search": search, "full": full},
+              "answers": answers_path}
+    atomic_write(manifest, json.dumps(record, indent=1))
+    return RunData(task=task, views=record["views"], answers=answers_path)
+
+
+def _test_columns(intake: Intake) -> list[str] | None:
+    """Held-out rows keep only what test rows have (so nothing label-like leaks through)."""
+    if not intake.test_file:
+        return None
+    from mle_star.tools.intake import _columns_of
+
+    return _columns_of(Path(intake.data_dir), intake.test_file) or None
+
+
+def _as_answers(intake: Intake, frame: pd.DataFrame) -> pd.DataFrame:
+    """Held-out answers in the scorer's terms: the sample's id column, label values as the
+    prediction columns name them (class columns matched by position when names differ)."""
+    out = frame.rename(columns={"__key__": intake.output["id_column"]})
+    if intake.output["kind"] == "class_probabilities":
+        column = intake.output["label_columns"][0]
+        mapping = dict(zip(intake.classes, intake.output["classes"], strict=True))
+        out[column] = [mapping.get(v, v) for v in as_strings(out[column].to_numpy())]
+    return out
+
+
+def _task(intake: Intake, view: dict[str, str], holdout: str | None, n_train: int, n_holdout: int,
+          notes: list[str]) -> Task:
+    run_facts = "\n".join(f"- {n}" for n in notes)
+    inventory = intake.inventory.render(6000) + ("\n\nIn this run:\n" + run_facts if run_facts else "")
+    return Task(
+        name=intake.name, data_dir=intake.data_dir, description=intake.description, inventory=inventory,
+        data_files=sorted(view), sample_submission=intake.sample, output=intake.output,
+        id_column=intake.output["id_column"], target_columns=intake.output["columns"],
+        label_source=intake.label_source, holdout_file=holdout, test_file=intake.test_file,
+        train_items=intake.train_items, test_items=intake.test_items, modality=intake.modality,
+        task_type=intake.task_type, metric=intake.metric.name, metric_title=intake.metric.title,
+        lower_is_better=not intake.metric.higher_is_better, metric_implemented=intake.metric.implemented,
+        scoring="agent" if holdout else "self_reported", classes=intake.classes, n_train=n_train,
+        n_holdout=n_holdout, n_test=intake.n_test, text_columns=intake.text_columns,
+        target_min=intake.target_min, notes=notes,
+    )
+
+
+def _atomic_csv(frame: pd.DataFrame, path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    frame.to_csv(partial, index=False)
+    os.replace(partial, path)
+
+
+@lru_cache(maxsize=8)
+def _answers(path: str, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def load_answers(path: str) -> pd.DataFrame:
+    """The held-out answers (read once per process)."""
+    return _answers(path, os.path.getmtime(path))

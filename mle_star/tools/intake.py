@@ -1,0 +1,654 @@
+"""Reading a Kaggle task folder: facts, not gates.
+
+A task is a description, a sample submission (it defines the output) and any data: tables,
+zipped tables, JSON records, folders or archives of images or audio clips. The intake refuses
+only what cannot be a task (no folder, no description, no sample submission) or what would
+doom every script (labels with one class, too few labelled rows, sample ids that differ from
+the test ids); everything else becomes bounded facts for the prompts. It never loads a whole
+large file: tables are read for their header, a few rows and the columns it needs.
+
+Layouts: a flat folder, a folder with ``public/`` (and ``private/`` for grading, never read),
+and MLE-bench's prepared competition (``<competition>/prepared/public``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from mle_star.state import Items, LabelSource, Modality, TaskType
+from mle_star.tools.inventory import (
+    AUDIO_EXT,
+    IMAGE_EXT,
+    Inventory,
+    InventoryError,
+    csv_facts,
+    open_table,
+    take_inventory,
+)
+from mle_star.tools.metrics import (
+    Metric,
+    UnknownMetric,
+    custom_metric,
+    detect_metric,
+    get_metric,
+    refine,
+)
+from mle_star.tools.scoring import OutputSpec, as_strings
+
+MIN_LABELLED = 10  # fewer labelled rows cannot be both trained on and validated
+TABLE_SUFFIXES = (".csv", ".tsv", ".csv.zip", ".csv.gz", ".tsv.gz", ".tsv.zip")
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.zip", ".json.gz")
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+LABEL_READ_ROWS = 2_000_000  # label columns of larger tables are judged from this many rows
+JSON_MAX_BYTES = 1 << 30  # JSON label sources larger than this are not split (self-reported scores)
+SAMPLE_NAME = re.compile(r"^sample[_\- ]?submission.*\.(csv|csv\.zip|csv\.gz)$", re.I)
+
+
+class TaskError(ValueError):
+    """Bad task input; the message is one line a user can act on."""
+
+
+@dataclass
+class Intake:
+    """Everything the intake learnt about a task folder (the run's data view comes later)."""
+
+    name: str
+    root: str
+    data_dir: str
+    description: str
+    description_file: str
+    sample: str  # relative to data_dir
+    output: OutputSpec
+    metric: Metric
+    label_source: LabelSource | None
+    test_file: str | None
+    train_items: Items | None  # dir relative to data_dir, or an archive to extract
+    test_items: Items | None
+    archives: list[str]  # archives whose members scripts need (extracted once per run)
+    modality: Modality
+    task_type: TaskType
+    classes: list[str]  # label values as strings (for class_probabilities: in column order)
+    text_columns: list[str]
+    target_min: float | None
+    n_labelled: int
+    n_test: int
+    scoring: str
+    inventory: Inventory
+    fingerprint: str
+    notes: list[str] = field(default_factory=list)
+    dropped_labels: int = 0  # labelled rows without a label value (left out of the split)
+
+
+# -- the folder ------------------------------------------------------------------------------
+
+def task_name(task_dir: str | Path) -> str:
+    """The task's name: its folder, or the competition above ``public/`` / ``prepared/public``."""
+    root = Path(task_dir).expanduser().resolve()
+    if root.name == "public":
+        root = root.parent.parent if root.parent.name == "prepared" else root.parent
+    return root.name
+
+
+def default_run_dir(task_dir: str | Path) -> str:
+    import time
+
+    return str(Path("runs") / f"{task_name(task_dir)}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def data_folder(root: Path) -> Path:
+    for candidate in (root / "prepared" / "public", root / "public"):
+        if candidate.is_dir():
+            return candidate
+    return root
+
+
+def _find_description(folder: Path) -> Path | None:
+    for name in ("description.md", "description.txt", "README.md", "overview.md"):
+        if (folder / name).is_file():
+            return folder / name
+    docs = sorted(p for p in folder.iterdir() if p.suffix in {".md", ".txt"} and p.is_file()
+                  and not p.name.lower().startswith(("license", "readme_data")))
+    return docs[0] if len(docs) == 1 else None
+
+
+def _find_sample(folder: Path) -> Path | None:
+    found = sorted(p for p in folder.iterdir() if p.is_file() and SAMPLE_NAME.match(p.name))
+    return found[0] if found else None
+
+
+def fingerprint(folder: Path, limit: int = 20_000) -> str:
+    """A hash of the task's files (names, sizes, modification times): resume checks it."""
+    digest = hashlib.sha256()
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            digest.update(f"{path.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            count += 1
+            if count >= limit:
+                digest.update(b"...")
+                return digest.hexdigest()
+    return digest.hexdigest()
+
+
+# -- reading tables and records ------------------------------------------------------------
+
+def _is_table(name: str) -> bool:
+    return name.lower().endswith(TABLE_SUFFIXES)
+
+
+def _is_json(name: str) -> bool:
+    return name.lower().endswith(JSON_SUFFIXES)
+
+
+def _read_table(path: Path, **kwargs) -> pd.DataFrame:
+    """The table (every row unless ``nrows`` says otherwise), or a TaskError naming the file."""
+    kwargs.setdefault("nrows", None)
+    try:
+        return open_table(path, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any unreadable table is the user's to fix
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TaskError(f"cannot read {path.name}: {first[:200]}") from None
+
+
+def table_columns(path: Path) -> list[str]:
+    return [str(c) for c in _read_table(path, nrows=0).columns]
+
+
+def read_records(path: Path) -> list[dict]:
+    """JSON records (an array, JSON lines, or an object holding one array), flattened one level."""
+    if path.stat().st_size > JSON_MAX_BYTES:
+        raise TaskError(f"{path.name} is larger than {JSON_MAX_BYTES >> 30} GB")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            value = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise TaskError(f"cannot read {path.name}: {exc.msg} at line {exc.lineno}") from None
+    if isinstance(value, dict):
+        arrays = [v for v in value.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        value = max(arrays, key=len) if arrays else [value]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value[:100]):
+        raise TaskError(f"{path.name}: expected JSON records (a list of objects)")
+    return value
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    return pd.json_normalize(records, max_level=1)
+
+
+def _columns_of(folder: Path, name: str) -> list[str]:
+    if _is_table(name):
+        return table_columns(folder / name)
+    if _is_json(name):
+        try:
+            return list(records_frame(read_records(folder / name)[:200]).columns)
+        except TaskError:
+            return []
+    return []
+
+
+# -- the sample submission and the output it defines ---------------------------------------
+
+def _sample(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The sample's first rows (its shape) and all of its ids (as strings)."""
+    head = _read_table(path, nrows=1000)
+    if head.shape[1] < 2:
+        raise TaskError(f"{path.name}: needs an id column and at least one prediction column")
+    if head.empty:
+        raise TaskError(f"{path.name} has no rows")
+    ids = raw_strings(_read_table(path, usecols=[0], dtype=str, keep_default_na=False).iloc[:, 0])
+    if len(set(ids)) != len(ids):
+        raise TaskError(f"{path.name}: the ids in '{head.columns[0]}' are not unique")
+    return head, ids
+
+
+def raw_strings(values: pd.Series) -> np.ndarray:
+    """Ids exactly as written (leading zeros kept): they name files."""
+    return np.array([str(v).strip() for v in values], dtype=object)
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(value).strip().lower())
+
+
+# -- where the labels live -----------------------------------------------------------------
+
+def _label_candidates(folder: Path, sample: Path) -> list[str]:
+    """Tables and JSON files that may hold the training labels, most likely first."""
+    names = [p.name for p in folder.iterdir() if p.is_file() and p != sample
+             and (_is_table(p.name) or _is_json(p.name)) and "test" not in p.name.lower()
+             and not SAMPLE_NAME.match(p.name)]
+
+    def rank(name: str) -> tuple[int, str]:
+        low = name.lower()
+        return (0 if "train" in low else 1 if "label" in low else 2, name)
+
+    return sorted(names, key=rank)
+
+
+def _test_table(folder: Path) -> str | None:
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and "test" in p.name.lower()
+                   and (_is_table(p.name) or _is_json(p.name)) and not SAMPLE_NAME.match(p.name))
+    return names[0] if names else None
+
+
+def find_label_source(folder: Path, sample: Path, id_column: str, predictions: list[str],
+                      test_columns: list[str]) -> tuple[str, str, list[str]] | None:
+    """(file, key column, label columns) of the table/records holding the training labels."""
+    for name in _label_candidates(folder, sample):
+        cols = _columns_of(folder, name)
+        if not cols:
+            continue
+        key = id_column if id_column in cols else next((c for c in cols if _norm(c) == _norm(id_column)), None)
+        if all(p in cols for p in predictions):  # same names as the sample: the usual case
+            return name, key or _id_like(cols), predictions
+        extra = [c for c in cols if c not in test_columns and c != key] if test_columns else []
+        if key and len(extra) == 1:  # train = test columns + the label (renamed in the sample)
+            return name, key, extra
+        if len(cols) == 2:  # a labels table: key, label
+            key = key or cols[0]
+            return name, key, [c for c in cols if c != key]
+    return None
+
+
+def _id_like(cols: list[str]) -> str:
+    return next((c for c in cols if re.search(r"(^|_)(id|name|key|code)$", c.lower())), cols[0])
+
+
+# -- file-based items (images, audio) ------------------------------------------------------
+
+def _member_names(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return [n for n in z.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError):
+        return []
+
+
+def _folder_files(folder: Path, limit: int = 2_000_000) -> list[str]:
+    """Files under a folder, relative to it (bounded)."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        rel = Path(dirpath).relative_to(folder)
+        out += [str(rel / f) if str(rel) != "." else f for f in filenames]
+        if len(out) >= limit:
+            break
+    return out
+
+
+def strip_common_top(names: list[str], stem: str) -> list[str]:
+    """Archive members as extracted: a single top folder named like the archive is dropped."""
+    tops = {PurePosixPath(n).parts[0] for n in names if len(PurePosixPath(n).parts) > 1}
+    if len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in names) and tops.pop() == stem:
+        return ["/".join(PurePosixPath(n).parts[1:]) for n in names]
+    return names
+
+
+def archive_stem(name: str) -> str:
+    low = name.lower()
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip"):
+        if low.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _match_items(ids: list[str], files: list[str]) -> str | None:
+    """The pattern that maps ids onto these files: "{id}", "{id}.png", "sub/{id}.wav"..."""
+    if not ids or not files:
+        return None
+    probe = ids[:200]
+    names = set(files)
+    if all(i in names for i in probe):
+        return "{id}"
+    by_stem: dict[str, str] = {}
+    for f in files:
+        p = PurePosixPath(f)
+        by_stem.setdefault(str(p.with_suffix("")), f)
+    hits = [by_stem.get(i) for i in probe]
+    if all(hits):
+        suffixes = {PurePosixPath(h).suffix for h in hits if h}
+        if len(suffixes) == 1:
+            return "{id}" + suffixes.pop()
+    return None
+
+
+def find_items(folder: Path, ids: list[str], want: str) -> tuple[Items, str | None] | None:
+    """The folder (or archive, to extract) whose files are the items named by ``ids``.
+
+    ``want`` ("train" / "test") is preferred in names. Returns the Items (dir as scripts will
+    see it) and the archive to extract, if the files are in one."""
+    entries = sorted(folder.iterdir(), key=lambda p: (want not in p.name.lower(), p.name))
+    for entry in entries:
+        if entry.is_dir():
+            files = _folder_files(entry)
+            pattern = _match_items(ids, files)
+            if pattern:
+                return Items(dir=entry.name, pattern=pattern, n_files=len(files)), None
+        elif entry.is_file() and entry.name.lower().endswith(".zip") and not _is_table(entry.name):
+            stem = archive_stem(entry.name)
+            files = strip_common_top(_member_names(entry), stem)
+            pattern = _match_items(ids, files)
+            if pattern:
+                return Items(dir=stem, pattern=pattern, n_files=len(files)), entry.name
+    return None
+
+
+def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Modality | None:
+    if items is None:
+        return None
+    suffix = PurePosixPath(items["pattern"]).suffix.lower()
+    if not suffix:  # ids carry the extension: look at one real file name
+        files = (_member_names(folder / archive) if archive else _folder_files(folder / items["dir"], 50))
+        suffix = PurePosixPath(files[0]).suffix.lower() if files else ""
+    if suffix in IMAGE_EXT:
+        return "image"
+    if suffix in AUDIO_EXT:
+        return "audio"
+    return "other"
+
+
+# -- labels --------------------------------------------------------------------------------
+
+def _label_values(folder: Path, source: str, key: str, labels: list[str]) -> tuple[pd.DataFrame, bool]:
+    """The key and label columns (all rows, or the first LABEL_READ_ROWS of a huge table)."""
+    path = folder / source
+    if _is_table(source):
+        frame = _read_table(path, usecols=[key, *labels], nrows=LABEL_READ_ROWS, low_memory=False)
+        capped = len(frame) == LABEL_READ_ROWS
+        return frame, capped
+    frame = records_frame(read_records(path))
+    missing = [c for c in [key, *labels] if c not in frame.columns]
+    if missing:
+        raise TaskError(f"{source}: records lack {', '.join(missing)}")
+    return frame[[key, *labels]], False
+
+
+def _binary(values: pd.Series) -> bool:
+    present = set(as_strings(values.dropna().unique()))
+    return 0 < len(present) <= 2 and present <= {"0", "1", "true", "false", "True", "False"}
+
+
+def _spec(sample: pd.DataFrame, labels: pd.DataFrame | None, label_columns: list[str],
+          metric_hint: Metric | None) -> tuple[OutputSpec, list[str]]:
+    """What the prediction columns hold, and the classes (label values, in column order)."""
+    id_column, columns = str(sample.columns[0]), [str(c) for c in sample.columns[1:]]
+    values = sample[columns]
+    spec = OutputSpec(id_column=id_column, columns=columns, kind="targets", label_columns=label_columns,
+                      classes=[], positive_class=None)
+    y = labels[label_columns] if labels is not None else None
+    if len(columns) == 1:
+        col = values.iloc[:, 0]
+        if not pd.api.types.is_numeric_dtype(col) and col.astype(str).str.contains(" ").mean() > 0.5:
+            classes = sorted(set(as_strings(y.iloc[:, 0].dropna()))) if y is not None else []
+            return spec | {"kind": "ranked_labels", "classes": classes}, classes
+        if y is None:
+            kind = "probability" if pd.api.types.is_float_dtype(col) and col.between(0, 1).all() else "label"
+            return spec | {"kind": kind}, []
+        truth = y.iloc[:, 0].dropna()
+        numeric = pd.api.types.is_numeric_dtype(truth)
+        many = truth.nunique() > 20
+        if numeric and (many or (pd.api.types.is_float_dtype(truth) and truth.nunique() > 10)):
+            return spec | {"kind": "targets"}, []
+        classes = sorted(set(as_strings(truth.unique())), key=_class_order)
+        wants_proba = (metric_hint is not None and metric_hint.needs_proba) or (
+            pd.api.types.is_float_dtype(col) and not col.isin([0.0, 1.0]).all())
+        if len(classes) == 2 and wants_proba:
+            positive = _positive(classes, columns[0])
+            return spec | {"kind": "probability", "classes": classes, "positive_class": positive}, classes
+        return spec | {"kind": "label", "classes": classes}, classes
+    if y is not None and all(c in label_columns for c in columns):
+        if all(_binary(y[c]) for c in columns):
+            return spec | {"kind": "multilabel"}, []
+        return spec | {"kind": "targets"}, []
+    if y is not None and len(label_columns) == 1:  # one label column, one prediction column per class
+        truth = sorted(set(as_strings(y.iloc[:, 0].dropna().unique())), key=_class_order)
+        by_norm = {_norm(c): c for c in columns}
+        if all(_norm(t) in by_norm for t in truth):
+            classes = [next((t for t in truth if _norm(t) == _norm(c)), c) for c in columns]
+        elif len(truth) == len(columns):  # e.g. labels 0..9, columns digit_0..digit_9: by order
+            classes = truth
+        else:
+            raise TaskError(f"the sample's {len(columns)} prediction columns do not match the "
+                            f"{len(truth)} label values of '{label_columns[0]}'")
+        return spec | {"kind": "class_probabilities", "classes": columns}, classes
+    return spec | {"kind": "targets" if y is None else "multilabel"}, []
+
+
+def _class_order(value: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
+
+
+def _positive(classes: list[str], column: str) -> str:
+    for name in ("1", "True", "true", "yes", "positive"):
+        if name in classes:
+            return name
+    return next((c for c in classes if _norm(c) == _norm(column)), classes[-1])
+
+
+# -- the whole intake ----------------------------------------------------------------------
+
+_read: dict[tuple, Intake] = {}
+
+
+def read_task(task_dir: str | Path, metric: str | None = None, lower_is_better: bool | None = None) -> Intake:
+    """Validate a task folder and derive its facts; raises TaskError with a clear reason.
+
+    Memoised by the folder's fingerprint: the CLI's check and the graph's prepare step read a
+    large task once."""
+    root = Path(task_dir).expanduser()
+    if root.is_dir():
+        key = (str(root.resolve()), metric, lower_is_better, fingerprint(data_folder(root.resolve())))
+        if key not in _read:
+            _read.clear()
+            _read[key] = _read_task(root, metric, lower_is_better)
+        return _read[key]
+    return _read_task(root, metric, lower_is_better)
+
+
+def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> Intake:
+    if not root.exists():
+        raise TaskError(f"task folder not found: {root}")
+    if not root.is_dir():
+        raise TaskError(f"task path is not a folder: {root}")
+    root = root.resolve()
+    folder = data_folder(root)
+    desc_path = _find_description(folder) or _find_description(root)
+    if desc_path is None:
+        raise TaskError(f"no task description (description.md or a single .md/.txt) in {root}")
+    description = desc_path.read_text(encoding="utf-8", errors="replace")
+    sample_path = _find_sample(folder)
+    if sample_path is None:
+        raise TaskError(f"no sample_submission.csv in {folder}: it defines the output")
+    try:
+        inventory = take_inventory(folder, exclude={desc_path.name} if desc_path.parent == folder else set())
+    except InventoryError as exc:
+        raise TaskError(str(exc)) from None
+    notes: list[str] = []
+    sample, sample_ids = _sample(sample_path)
+    id_column, predictions = str(sample.columns[0]), [str(c) for c in sample.columns[1:]]
+
+    test_file = _test_table(folder)
+    test_columns = _columns_of(folder, test_file) if test_file else []
+    found = find_label_source(folder, sample_path, id_column, predictions, test_columns)
+    try:
+        hint = get_metric(metric) if metric else detect_metric(description)
+    except UnknownMetric as exc:
+        raise TaskError(str(exc)) from None
+
+    label_source: LabelSource | None = None
+    labels: pd.DataFrame | None = None
+    label_columns: list[str] = predictions
+    dropped = 0
+    if found:
+        source, key, label_columns = found
+        labels, capped = _label_values(folder, source, key, label_columns)
+        n_rows = len(labels) if not capped else _row_count(folder / source, len(labels))
+        missing = labels[label_columns].isna().any(axis=1)
+        dropped = int(missing.sum())
+        if dropped == len(labels):
+            raise TaskError(f"{source}: every row's label ({', '.join(label_columns)}) is missing")
+        if dropped:
+            notes.append(f"{dropped:,} labelled rows of {source} have no label value; they are left out of "
+                         "the agent's validation split")
+            labels = labels[~missing]
+        fmt = "csv" if _is_table(source) else "json"
+        label_source = LabelSource(file=_shown_name(source), origin=source, format=fmt, key=key,
+                                   label_columns=label_columns, n_rows=n_rows)
+    else:
+        notes.append("the training labels could not be located; scripts find them and report their own scores")
+
+    spec, classes = _spec(sample, labels, label_columns, hint)
+    n_labelled = len(labels) if labels is not None else 0
+    if labels is not None:
+        _check_labels(labels, spec, classes, label_columns, n_labelled)
+
+    # where the items are: rows of a test table, or files in a folder / archive
+    archives: list[str] = []
+    test_items = train_items = None
+    test_ids: list[str] | None = None
+    if test_file:
+        key = id_column if id_column in test_columns else None
+        if key:
+            test_ids = list(raw_strings(_read_table(folder / test_file, usecols=[key], dtype=str,
+                                                    keep_default_na=False)[key]) if _is_table(test_file)
+                            else raw_strings(records_frame(read_records(folder / test_file))[key]))
+    if test_ids is None:
+        hit = find_items(folder, list(sample_ids), "test")
+        if hit:
+            test_items, archive = hit
+            archives += [archive] if archive else []
+            test_ids = list(sample_ids)  # every sample id has its file
+            test_file = None
+    if label_source is not None and labels is not None and not test_file:
+        hit = find_items(folder, list(raw_strings(labels[label_source["key"]])), "train")
+        if hit:
+            train_items, archive = hit
+            archives += [archive] if archive and archive not in archives else []
+    if test_ids is not None and test_file and set(as_strings(test_ids)) != set(as_strings(sample_ids)):
+        common = len(set(as_strings(test_ids)) & set(as_strings(sample_ids)))
+        raise TaskError(f"the ids of {sample_path.name} differ from those of {test_file} ({len(sample_ids):,} in the "
+                        f"sample, {len(test_ids):,} in the test rows, {common:,} in common)")
+
+    chosen = _metric(hint, description, spec, metric, lower_is_better, notes)
+    modality = _modality(folder, label_source, test_items or train_items, archives, inventory)
+    text_columns = _text_columns(inventory, label_source, label_columns)
+    target_min = (float(np.nanmin(labels[label_columns].to_numpy(dtype=float)))
+                  if labels is not None and spec["kind"] == "targets" else None)
+    scoring = "agent" if label_source is not None and chosen.implemented else "self_reported"
+    if not chosen.implemented:
+        notes.append(f"the metric ({chosen.title}) is not one mle-star implements: scores are self-reported")
+    return Intake(
+        name=task_name(root), root=str(root), data_dir=str(folder), description=description,
+        description_file=desc_path.name, sample=sample_path.name, output=spec, metric=chosen,
+        label_source=label_source, test_file=test_file, train_items=train_items, test_items=test_items,
+        archives=archives, modality=modality, task_type=_task_type(spec, classes, chosen), classes=classes,
+        text_columns=text_columns, target_min=target_min, n_labelled=n_labelled,
+        n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
+        inventory=inventory, fingerprint=fingerprint(folder), notes=notes, dropped_labels=dropped,
+    )
+
+
+def _shown_name(source: str) -> str:
+    """A zipped or gzipped table is shown to scripts unzipped, under its plain name."""
+    for suffix in (".zip", ".gz"):
+        if source.lower().endswith(suffix) and _is_table(source):
+            return source[: -len(suffix)]
+    return source
+
+
+def _row_count(path: Path, at_least: int) -> int:
+    try:
+        return max(at_least, int(csv_facts(path).get("n_rows") or at_least))
+    except Exception:  # noqa: BLE001 - a count is a fact for people, never a gate
+        return at_least
+
+
+def _check_labels(labels: pd.DataFrame, spec: OutputSpec, classes: list[str], label_columns: list[str],
+                  n: int) -> None:
+    if n < MIN_LABELLED:
+        raise TaskError(f"only {n} labelled rows: at least {MIN_LABELLED} are needed to train and validate")
+    if spec["kind"] in ("label", "probability", "class_probabilities", "ranked_labels") and len(classes) < 2:
+        raise TaskError(f"the label '{label_columns[0]}' has a single class ({classes[0] if classes else 'none'}): "
+                        "there is nothing to learn")
+    if spec["kind"] == "multilabel":
+        constant = [c for c in label_columns if labels[c].nunique() < 2]
+        if len(constant) == len(label_columns):
+            raise TaskError("every label column has a single value: there is nothing to learn")
+
+
+def _metric(hint: Metric | None, description: str, spec: OutputSpec, name: str | None,
+            lower_is_better: bool | None, notes: list[str]) -> Metric:
+    found = hint or custom_metric(description)
+    if hint is None and name is None:
+        notes.append(f"no known metric in the description; scripts implement '{found.title}' themselves")
+    if found.implemented:
+        found = refine(found, spec["kind"], len(spec["columns"]))
+    if lower_is_better is not None:
+        found = found.with_direction(not lower_is_better)
+    return found
+
+
+def _task_type(spec: OutputSpec, classes: list[str], metric: Metric) -> TaskType:
+    kind = spec["kind"]
+    if kind == "targets":
+        return "multi_regression" if len(spec["columns"]) > 1 else "regression"
+    if kind == "multilabel":
+        return "multilabel"
+    if kind == "ranked_labels":
+        return "ranking"
+    if metric.name == "qwk":
+        return "ordinal"
+    return "binary" if len(classes) == 2 else "multiclass"
+
+
+def _modality(folder: Path, source: LabelSource | None, items: Items | None, archives: list[str],
+              inventory: Inventory) -> Modality:
+    if items is not None:
+        archive = next((a for a in archives if archive_stem(a) == items["dir"]), None)
+        return _item_modality(folder, items, archive) or "other"
+    if source is None:
+        return "other"
+    if source["format"] == "json":
+        return "json"
+    facts = inventory.find(source["origin"])
+    kinds = [c.get("kind") for c in (facts.details.get("column_facts", []) if facts else [])]
+    return "text" if "text" in kinds else "tabular"
+
+
+def _text_columns(inventory: Inventory, source: LabelSource | None, labels: list[str]) -> list[str]:
+    if source is None:
+        return []
+    facts = inventory.find(source["origin"])
+    if facts is None:
+        return []
+    if source["format"] == "json":
+        return [k["key"] for k in facts.details.get("keys", []) if k.get("mean_len", 0) >= 30
+                and k["key"] not in labels]
+    return [c["name"] for c in facts.details.get("column_facts", []) if c.get("kind") == "text"
+            and c["name"] not in labels]
+
+
+def finite(value: float) -> bool:
+    return value is not None and math.isfinite(value)

@@ -1,0 +1,120 @@
+"""The agent's verdict on one execution: the score it trusts, computed by itself.
+
+A script writes predictions for the held-out rows; the agent scores them against answers no
+script can read. The paper's printed "Final Validation Performance" line is cross-checked: a
+script that claims a score clearly better than its held-out predictions earn (beyond what the
+sampling noise of the held-out set explains) is marked untrusted and never accepted. Only
+when the agent cannot score (a metric it does not implement, labels it could not locate) is
+the printed score used, marked self-reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mle_star.state import Task
+from mle_star.tools.dataview import load_answers
+from mle_star.tools.metrics import Metric, metric_of
+from mle_star.tools.scoring import InvalidPredictions, as_strings, score_predictions
+from mle_star.tools.submission import InvalidSubmission, validate_submission
+
+VALID, TEST, FINAL = "valid_predictions.csv", "test_predictions.csv", "final/submission.csv"
+BOOTSTRAP_ROWS, BOOTSTRAP_ROUNDS, TOLERANCE_SE = 2000, 60, 4.0
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    score: float | None
+    source: str  # "agent" | "self_reported" | "none"
+    printed: float | None
+    error: str = ""
+    untrusted: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def outputs_for(kind: str, task: Task) -> tuple[str, ...]:
+    """The files a script of this kind must write (relative to its work folder)."""
+    if kind == "ablation":
+        return ()
+    if kind == "submission":
+        return (FINAL,)
+    return (VALID, TEST) if task["scoring"] == "agent" else (TEST,)
+
+
+def _read(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _check_file(outputs: dict[str, str], errors: dict[str, str], name: str) -> str:
+    if name not in outputs:
+        reason = errors.get(name, "was not written")
+        raise InvalidPredictions(f"./{name} {reason}")
+    return outputs[name]
+
+
+def judge(task: Task, answers_path: str, kind: str, ran_ok: bool, error: str, printed: float | None,
+          outputs: dict[str, str], output_errors: dict[str, str]) -> Verdict:
+    """What the agent makes of one execution (``outputs`` are the runner's trusted copies)."""
+    if not ran_ok:
+        return Verdict(False, None, "none", printed, error)
+    sample = Path(task["data_dir"]) / task["sample_submission"]
+    try:
+        if kind == "ablation":  # a study, not a candidate: its printed baseline is informative only
+            return Verdict(printed is not None, printed, "self_reported", printed,
+                           "" if printed is not None else _no_print())
+        if kind == "submission":
+            validate_submission(_check_file(outputs, output_errors, FINAL), sample, task["output"])
+            return Verdict(True, printed, "self_reported", printed)
+        validate_submission(_check_file(outputs, output_errors, TEST), sample, task["output"])
+        if task["scoring"] != "agent":
+            if printed is None:
+                return Verdict(False, None, "self_reported", None, _no_print())
+            return Verdict(True, printed, "self_reported", printed)
+        answers = load_answers(answers_path)
+        valid = _check_file(outputs, output_errors, VALID)
+        ids = answers[task["id_column"]].tolist()
+        predictions = validate_submission(valid, sample, task["output"], expected_ids=ids)
+        metric = metric_of(task)
+        score = score_predictions(metric, task["output"], answers, predictions)
+    except (InvalidPredictions, InvalidSubmission) as exc:
+        return Verdict(False, None, "none", printed, str(exc))
+    claimed_better = printed is not None and metric.better(printed, score)
+    if claimed_better and abs(printed - score) > TOLERANCE_SE * bootstrap_se(metric, task, answers, predictions):
+        return Verdict(False, score, "agent", printed, untrusted=True, error=(
+            f"untrusted: the script printed {printed:.6g} but its held-out predictions score {score:.6g}; "
+            "report the score of your own validation split honestly"))
+    return Verdict(True, score, "agent", printed)
+
+
+def _no_print() -> str:
+    return "The script finished but printed no 'Final Validation Performance: <float>' line."
+
+
+def bootstrap_se(metric: Metric, task: Task, answers: pd.DataFrame, predictions: pd.DataFrame) -> float:
+    """Sampling noise of the held-out score: the spread of scores on bootstrap resamples."""
+    id_column = task["id_column"]
+    truth = answers.assign(**{id_column: as_strings(answers[id_column])})
+    guess = predictions.assign(**{id_column: as_strings(predictions[id_column])})
+    merged = truth.merge(guess, on=id_column, suffixes=("", "__pred"))
+    rng = np.random.default_rng(0)
+    n = min(len(merged), BOOTSTRAP_ROWS)
+    scores = []
+    for _ in range(BOOTSTRAP_ROUNDS):
+        rows = merged.iloc[rng.integers(0, len(merged), n)]
+        rows = rows.assign(**{id_column: [f"b{i}" for i in range(n)]})
+        truth = rows[[id_column, *task["output"]["label_columns"]]]
+        pred = rows[[id_column] + [c + "__pred" if c in task["output"]["label_columns"] else c
+                                   for c in task["output"]["columns"]]]
+        pred.columns = [id_column, *task["output"]["columns"]]
+        try:
+            scores.append(score_predictions(metric, task["output"], truth, pred))
+        except (InvalidPredictions, ValueError):
+            continue
+    return float(np.std(scores)) if len(scores) >= 10 else float("inf")
