@@ -1,94 +1,154 @@
-"""``mle-star bench TASKS_DIR``: run mle-star on every task of a make_tasks.py output, grade
-each submission with the tasks' own grader, and put a default-parameter XGBoost baseline,
-run and graded the same way, beside it in one table (markdown and JSON)."""
+"""``mle-star bench DIR``: run mle-star on every task in DIR, grade each submission with the
+tasks' own grader, and put a simple baseline, run and graded the same way, beside it.
+
+DIR may hold make_tasks.py output (``<task>/public`` + ``task.json``, with ``grade.py`` beside
+them), MLE-bench prepared competitions (``<competition>/prepared/public``; grade with
+``--grader "mlebench grade-sample {submission} {competition}"``), or be one task folder. A
+grader is any command: ``{submission}``, ``{task_dir}``, ``{competition}`` and ``{public}``
+are filled in, and the last JSON object it prints with a ``score`` is the grade.
+
+The baseline is the offline engineer's first single-model XGBoost script for the task (the
+same features the agent starts from, text included), trained on every labelled row.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from mle_star.config import Context
-from mle_star.engineer.recipe import default_recipe, render_solution
-from mle_star.tools.metrics import best_of, is_better
-from mle_star.tools.runner import ScriptRunner
-from mle_star.tools.task import load_task
+from mle_star.tools.files import atomic_write
+from mle_star.tools.intake import TaskError, data_folder
+from mle_star.tools.metrics import Metric
 
 
 def find_tasks(tasks_dir: Path, only: list[str] | None = None) -> list[Path]:
-    tasks = sorted(p for p in tasks_dir.iterdir() if (p / "public").is_dir() and (p / "task.json").exists())
+    """Task folders under ``tasks_dir`` (or ``tasks_dir`` itself when it is one)."""
+    if data_folder(tasks_dir) != tasks_dir or (tasks_dir / "sample_submission.csv").exists():
+        tasks = [tasks_dir]
+    else:
+        tasks = sorted(p for p in tasks_dir.iterdir() if p.is_dir() and data_folder(p) != p)
     return [t for t in tasks if not only or t.name in only]
 
 
-def grade(tasks_dir: Path, task: Path, submission: Path) -> dict:
-    """The task's own grader (grade.py beside the tasks): one JSON line."""
-    grader = tasks_dir / "grade.py"
+def default_grader(tasks_dir: Path) -> str | None:
+    if (tasks_dir / "grade.py").exists():
+        return f"{shlex.quote(sys.executable)} {shlex.quote(str(tasks_dir / 'grade.py'))} {{task_dir}} {{submission}}"
+    return None
+
+
+def grade(template: str | None, task: Path, submission: Path) -> dict:
+    """Run the grader on one submission; its last JSON object with a score is the grade."""
     if not submission.exists():
         return {"valid_submission": False, "score": None, "error": "no submission"}
-    done = subprocess.run([sys.executable, str(grader), str(task), str(submission)], capture_output=True, text=True)
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        return {"valid_submission": False, "score": None, "error": done.stderr.strip()[-300:]}
+    if template is None:
+        return {"valid_submission": None, "score": None, "error": "no grader (pass --grader)"}
+    command = template.format(submission=shlex.quote(str(submission)), task_dir=shlex.quote(str(task)),
+                              competition=shlex.quote(task.name), public=shlex.quote(str(data_folder(task))))
+    done = subprocess.run(command, shell=True, capture_output=True, text=True)
+    found = _last_grade(done.stdout) or _last_grade(done.stderr)
+    if found is None:
+        return {"valid_submission": False, "score": None, "error": (done.stderr or done.stdout).strip()[-300:]}
+    return found
 
 
-def xgboost_baseline(task_dir: Path, out: Path, timeout: float) -> tuple[Path, float]:
-    """Default-parameter XGBoost on ordinal-coded features (text dropped; log1p target for RMSLE)."""
-    task = load_task(task_dir / "public").to_dict()
-    recipe = default_recipe(task, "xgboost")
-    recipe["features"] = {k: False for k in recipe["features"]}
-    recipe["preprocess"]["text"] = False
-    recipe["model"]["models"][0]["params"] = {}
-    start = time.time()
-    runner = ScriptRunner(out, task["data_dir"], timeout=timeout, threads=os.cpu_count() or 1)
-    result = runner.run(render_solution(task, recipe, final=True), "xgboost_default")
-    return Path(result.workdir) / "final" / "submission.csv", time.time() - start
+def _last_grade(text: str) -> dict | None:
+    decoder = json.JSONDecoder()
+    found = None
+    for start in (i for i, ch in enumerate(text) if ch == "{"):
+        try:
+            value, _ = decoder.raw_decode(text[start:])
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict) and "score" in value:
+            found = value
+    return found
+
+
+def task_meta(task: Path) -> dict:
+    """What the table needs about a task: its metric, direction and null score if known."""
+    meta_path = task / "task.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        return {"metric": meta.get("metric"), "higher_is_better": meta.get("higher_is_better"),
+                "null_score": meta.get("null_score")}
+    return {"metric": None, "higher_is_better": None, "null_score": None}
+
+
+def baseline(task: Path, out: Path, timeout: float, sandbox: str) -> Path:
+    """The engineer's first single-model XGBoost script, in final mode, run like any script."""
+    from mle_star.engineer.baseline import baseline_script
+    from mle_star.tools.dataview import prepare_run_data
+    from mle_star.tools.intake import read_task
+    from mle_star.tools.judge import FINAL
+    from mle_star.tools.runner import ScriptRunner, default_limits
+    from mle_star.tools.sandbox import probe
+
+    data = prepare_run_data(read_task(task), out, seed=0)
+    runner = ScriptRunner(out, data.views, sandbox=probe(sandbox), timeout=timeout, max_parallel=1,
+                          limits=default_limits(1), threads=os.cpu_count() or 1)
+    result = runner.run(baseline_script(data.task), "baseline", view="full", outputs=(FINAL,))
+    return Path(result.outputs.get(FINAL, out / "no-submission"))
 
 
 def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop", only: list[str] | None = None,
               time_limit: float = 900.0, script_timeout: float = 600.0, seed: int = 42,
-              overrides: dict | None = None) -> list[dict]:
+              overrides: dict | None = None, grader: str | None = None, with_baseline: bool = True,
+              sandbox: str = "auto") -> list[dict]:
     tasks_dir, out_dir = Path(tasks_dir).resolve(), Path(out_dir).resolve()
-    if not (tasks_dir / "grade.py").exists():
-        raise FileNotFoundError(f"{tasks_dir} has no grade.py (expected a make_tasks.py output)")
+    tasks = find_tasks(tasks_dir, only)
+    if not tasks:
+        raise FileNotFoundError(f"no tasks in {tasks_dir} (expected task folders, make_tasks.py output or "
+                                "MLE-bench prepared competitions)")
+    grader = grader or default_grader(tasks_dir)
     settings = Context.preset(preset) | (overrides or {})
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for task in find_tasks(tasks_dir, only):
-        meta = json.loads((task / "task.json").read_text())
+    for task in tasks:
+        meta = task_meta(task)
         run_dir = out_dir / task.name / "agent"
-        args = [sys.executable, "-m", "mle_star.cli", "run", str(task / "public"), "--run-dir", str(run_dir),
-                "--time-limit", str(time_limit), "--script-timeout", str(script_timeout), "--seed", str(seed)]
+        args = [sys.executable, "-m", "mle_star.cli", "run", str(task), "--run-dir", str(run_dir),
+                "--time-limit", str(time_limit), "--script-timeout", str(script_timeout), "--seed", str(seed),
+                "--sandbox", sandbox]
         for key, value in settings.items():
             args += [f"--{key.replace('_', '-')}", str(value)]
         start = time.time()
         with open(out_dir / f"{task.name}.log", "w") as log:
             code = subprocess.call(args, stdout=log, stderr=subprocess.STDOUT)
         wall = time.time() - start
-        agent = grade(tasks_dir, task, run_dir / "final" / "submission.csv")
+        agent = grade(grader, task, run_dir / "final" / "submission.csv")
         record = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
-        base_sub, base_wall = xgboost_baseline(task, out_dir / task.name / "baseline", script_timeout)
-        base = grade(tasks_dir, task, base_sub)
-        rows.append({
-            "task": task.name, "metric": meta["metric"], "higher_is_better": meta["higher_is_better"],
-            "score": agent.get("score"), "valid": bool(agent.get("valid_submission")), "exit_code": code,
-            "null_score": meta.get("null_score"), "xgboost_default": base.get("score"),
-            "initial_validation": (best_of([{"score": v} for v in record.get("initial_best_scores", [])],
-                                           not meta["higher_is_better"]) or {}).get("score"),
-            "final_validation": record.get("best_score"), "wall_time": round(wall, 1), "baseline_wall_time": round(base_wall, 1),
-            "model_calls": record.get("counts", {}).get("model_calls"),
-            "executions": record.get("counts", {}).get("executions"),
-        })
+        metric = meta["metric"] or record.get("metric")
+        higher = meta["higher_is_better"] if meta["higher_is_better"] is not None else (
+            not record.get("lower_is_better") if record else None)
+        row = {"task": task.name, "metric": metric, "higher_is_better": higher, "score": agent.get("score"),
+               "valid": bool(agent.get("valid_submission", agent.get("score") is not None)), "exit_code": code,
+               "null_score": meta["null_score"], "final_validation": record.get("best_score"),
+               "wall_time": round(wall, 1), "model_calls": record.get("counts", {}).get("model_calls"),
+               "executions": record.get("counts", {}).get("executions")}
+        if with_baseline:
+            start = time.time()
+            try:
+                sub = baseline(task, out_dir / task.name / "baseline", script_timeout, sandbox)
+                row["baseline"] = grade(grader, task, sub).get("score")
+            except TaskError as exc:
+                row["baseline"], row["baseline_error"] = None, str(exc)
+            row["baseline_wall_time"] = round(time.time() - start, 1)
+        rows.append(row)
         write_tables(rows, out_dir, settings)
     return rows
 
 
-def _better(a: float | None, b: float | None, higher: bool) -> bool:
-    """Both scored and ``a`` strictly better (a missing baseline is no win)."""
-    return b is not None and is_better(a, b, lower_is_better=not higher)
+def beats(a: float | None, b: float | None, higher: bool | None) -> bool:
+    """Both scored and ``a`` strictly better (a missing score is no win)."""
+    if b is None or higher is None:
+        return False
+    return Metric("score", "score", higher_is_better=higher, needs_proba=False).better(a, b)
 
 
 def f(value: object) -> str:
@@ -96,15 +156,14 @@ def f(value: object) -> str:
 
 
 def write_tables(rows: list[dict], out_dir: Path, settings: dict) -> None:
-    (out_dir / "results.json").write_text(json.dumps({"settings": settings, "results": rows}, indent=1))
-    lines = ["| task | metric | mle-star | xgboost default | null | beats xgb | initial val | final val | wall s | model calls | executions |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    atomic_write(out_dir / "results.json", json.dumps({"settings": settings, "results": rows}, indent=1))
+    lines = ["| task | metric | mle-star | baseline | null | beats baseline | final val | wall s | model calls | "
+             "executions |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['task']} | {r['metric']} | {f(r['score'])}{'' if r['valid'] else ' (invalid)'} | "
-                     f"{f(r['xgboost_default'])} | {f(r['null_score'])} | "
-                     f"{'yes' if _better(r['score'], r['xgboost_default'], r['higher_is_better']) else 'no'} | "
-                     f"{f(r['initial_validation'])} | {f(r['final_validation'])} | {r['wall_time']} | "
-                     f"{r['model_calls']} | {r['executions']} |")
-    wins = sum(_better(r["score"], r["xgboost_default"], r["higher_is_better"]) for r in rows)
-    lines += ["", f"mle-star beats default XGBoost on {wins} of {len(rows)} tasks. Settings: {settings}"]
-    (out_dir / "results.md").write_text("\n".join(lines) + "\n")
+                     f"{f(r.get('baseline'))} | {f(r['null_score'])} | "
+                     f"{'yes' if beats(r['score'], r.get('baseline'), r['higher_is_better']) else 'no'} | "
+                     f"{f(r['final_validation'])} | {r['wall_time']} | {r['model_calls']} | {r['executions']} |")
+    wins = sum(beats(r["score"], r.get("baseline"), r["higher_is_better"]) for r in rows)
+    lines += ["", f"mle-star beats the single-XGBoost baseline on {wins} of {len(rows)} tasks. Settings: {settings}"]
+    atomic_write(out_dir / "results.md", "\n".join(lines) + "\n")

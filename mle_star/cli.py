@@ -16,6 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from mle_star.config import Context
+from mle_star.tools.files import atomic_write
 
 EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
 PRESET_FIELDS = tuple(f.name for f in fields(Context) if f.metadata.get("presets"))
@@ -33,8 +34,9 @@ class Progress:
             self._line(event["text"])
         elif kind == "task":
             self.lower = event["lower_is_better"]
-            self._line(f"task {event['name']}: {event['type']}, metric {event['metric']} "
-                       f"({'lower' if self.lower else 'higher'} is better); run dir {event['run_dir']}")
+            self._line(f"task {event['name']}: {event['modality']} {event['type']}, metric {event['metric']} "
+                       f"({'lower' if self.lower else 'higher'} is better, scores {event['scoring'].replace('_', '-')});"
+                       f" run dir {event['run_dir']}")
         elif kind == "stage" and event["node"] not in ("execute", "leakage_checker", "debugger"):
             score = event.get("score")
             if score is not None and event["node"] not in ("ablation",) and (
@@ -44,6 +46,8 @@ class Progress:
             where = f"path {event['path']} " if event.get("path") is not None else ""
             shown = f" score={score:.5f}" if isinstance(score, float) else ""
             self._line(f"{where}{event['node']}{shown} | best={self.best} | {str(event.get('detail', ''))[:90]}")
+        elif kind == "script_started":
+            self._line(f"script {event['name']} started")
         elif kind == "script_finished" and not event.get("ok"):
             self._line(f"script {event['name']} failed after {event['duration']:.1f}s")
 
@@ -114,20 +118,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     resume = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     resume.add_argument("run_dir")
-    bench = sub.add_parser("bench", help="run and grade every task of a make_tasks.py output beside an XGBoost baseline")
+    bench = sub.add_parser("bench", help="run and grade mle-star on every task of a folder (make_tasks.py output, "
+                                         "MLE-bench prepared competitions) beside a single-XGBoost baseline")
     bench.add_argument("tasks_dir")
     bench.add_argument("--out", default="bench-results", help="results folder (default bench-results)")
     bench.add_argument("--preset", default="laptop", choices=Context.preset_names())
     bench.add_argument("--tasks", help="comma-separated task names (default: all)")
+    bench.add_argument("--grader", help="grading command; {submission}, {task_dir}, {competition} and {public} are "
+                                        "filled in (default: grade.py beside the tasks), e.g. "
+                                        "\"mlebench grade-sample {submission} {competition}\"")
+    bench.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the baseline runs")
     bench.add_argument("--task-time-limit", type=float, default=900.0, help="seconds per task (default 900)")
     bench.add_argument("--script-timeout", type=float, default=600.0, dest="script_timeout")
     bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
     add_context_flags(bench, only=set(PRESET_FIELDS))
     report = sub.add_parser("report", help="write RUN_DIR/report.html from the run's run.json")
     report.add_argument("run_dir")
-    example = sub.add_parser("example", help="write an example task built from a dataset shipped with scikit-learn")
+    example = sub.add_parser("example", help="write a real example task (images, audio, JSON, tables, ...) built "
+                                             "from data that ships inside Python packages")
     example.add_argument("name", choices=sorted(_example_names()))
     example.add_argument("out_dir")
+    example.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default 0)")
     return parser
 
 
@@ -148,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "example":
             from mle_star.examples import write_example
 
-            path = write_example(args.name, args.out_dir)
+            try:
+                path = write_example(args.name, args.out_dir, seed=args.seed)
+            except (FileExistsError, ImportError) as exc:
+                return _fail(str(exc))
             print(f"wrote task '{args.name}' to {path} (agent data in {path / 'public'})")
             return EXIT_OK
         if args.command == "bench":
@@ -164,12 +179,12 @@ def main(argv: list[str] | None = None) -> int:
             return resume(args.run_dir)
         return run(args)
     except KeyboardInterrupt:
-        return _fail("interrupted; continue with: mle-star resume RUN_DIR", 130)
+        where = getattr(args, "run_dir", None) or "RUN_DIR"
+        return _fail(f"interrupted; continue with: mle-star resume {where}", 130)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mle_star.nodes.prepare import default_run_dir
-    from mle_star.tools.task import TaskError, load_task
+    from mle_star.tools.intake import TaskError, default_run_dir, read_task
 
     overrides = {f.name: getattr(args, f.name, None) for f in fields(Context)}
     if args.role_model:
@@ -180,12 +195,15 @@ def run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as exc:
         return _fail(f"bad configuration: {exc}")
     try:
-        load_task(args.task_dir, args.metric, args.lower_is_better)
+        intake = read_task(args.task_dir, args.metric, args.lower_is_better)
     except TaskError as exc:
         return _fail(str(exc))
     run_dir = Path(args.run_dir or default_run_dir(args.task_dir)).resolve()
     if (run_dir / "cli.json").exists():
         return _fail(f"{run_dir} already holds a run; continue it with: mle-star resume {run_dir}")
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        return _fail(f"{run_dir} exists and is not an mle-star run; choose an empty or new --run-dir "
+                     "(nothing was touched)")
     run_dir.mkdir(parents=True, exist_ok=True)
     ctx.run_dir = str(run_dir)
     inputs = {"task_dir": str(Path(args.task_dir).resolve()), "run_dir": str(run_dir)}
@@ -194,8 +212,8 @@ def run(args: argparse.Namespace) -> int:
     if args.lower_is_better is not None:
         inputs["lower_is_better"] = args.lower_is_better
     url = args.checkpoint_url or os.environ.get("MLE_STAR_CHECKPOINT_URL", "")
-    (run_dir / "cli.json").write_text(json.dumps({"inputs": inputs, "context": ctx.to_dict(),
-                                                  "checkpoint_url": url}, indent=1))
+    atomic_write(run_dir / "cli.json", json.dumps({"inputs": inputs, "context": ctx.to_dict(), "checkpoint_url": url,
+                                                   "task_fingerprint": intake.fingerprint}, indent=1))
     return _execute(run_dir, ctx, inputs, url)
 
 
@@ -206,7 +224,8 @@ def bench(args: argparse.Namespace) -> int:
     try:
         rows = run_bench(args.tasks_dir, args.out, preset=args.preset,
                          only=args.tasks.split(",") if args.tasks else None, time_limit=args.task_time_limit,
-                         script_timeout=args.script_timeout, seed=args.seed,
+                         script_timeout=args.script_timeout, seed=args.seed, grader=args.grader,
+                         with_baseline=args.baseline, sandbox=args.sandbox,
                          overrides={k: getattr(args, k) for k in loops if getattr(args, k) is not None})
     except FileNotFoundError as exc:
         return _fail(str(exc))
@@ -215,13 +234,24 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def resume(run_dir: str) -> int:
+    from mle_star.tools.intake import data_folder, fingerprint
+
     path = Path(run_dir).resolve()
     saved = path / "cli.json"
     if not saved.exists():
         return _fail(f"{path} is not an mle-star run directory (no cli.json)")
-    data = json.loads(saved.read_text())
-    ctx = Context(**data["context"])
-    return _execute(path, ctx, None, data.get("checkpoint_url", ""))
+    try:
+        data = json.loads(saved.read_text())
+        ctx = Context(**data["context"])
+        ctx.validate()
+        task_dir = Path(data["inputs"]["task_dir"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        return _fail(f"{saved} is damaged ({type(exc).__name__}); the run cannot be resumed")
+    if not task_dir.is_dir():
+        return _fail(f"the run's task folder is gone: {task_dir}")
+    if data.get("task_fingerprint") and fingerprint(data_folder(task_dir)) != data["task_fingerprint"]:
+        return _fail(f"the task folder {task_dir} changed since this run started; start a new run instead")
+    return _execute(path, ctx, None, data.get("checkpoint_url", ""), saved_inputs=data["inputs"])
 
 
 @contextmanager
@@ -247,29 +277,36 @@ def checkpointer(run_dir: Path, url: str = ""):
         conn.close()
 
 
-def _execute(run_dir: Path, ctx: Context, inputs: dict | None, checkpoint_url: str = "") -> int:
+def _execute(run_dir: Path, ctx: Context, inputs: dict | None, checkpoint_url: str = "",
+             saved_inputs: dict | None = None) -> int:
     with ExitStack() as stack:
         try:
             saver = stack.enter_context(checkpointer(run_dir, checkpoint_url))
         except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable database
             return _fail(f"cannot open the checkpoint store: {str(exc).splitlines()[0][:300]}")
-        return _stream(run_dir, ctx, inputs, saver)
+        return _stream(run_dir, ctx, inputs, saver, saved_inputs)
 
 
-def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
+def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_inputs: dict | None = None) -> int:
+    from langchain_core.runnables import RunnableConfig
     from langgraph.types import Command
 
     from mle_star.graph import build_graph
     from mle_star.models import ModelRefused, ModelUnavailable
-    from mle_star.tools.task import TaskError
+    from mle_star.tools.intake import TaskError
+    from mle_star.tools.sandbox import SandboxUnavailable
 
     graph = build_graph().compile(checkpointer=saver, name="mle-star")
     # One thread per run directory, so runs can share a Postgres database.
-    config = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
+    config: RunnableConfig = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
     progress = Progress()
     # Finished means no task at all is pending. (`next` alone is not enough: a run killed just
-    # after a node finished has that node's writes saved but its step not yet committed.)
-    if inputs is None and not graph.get_state(config).tasks:
+    # after a node finished has that node's writes saved but its step not yet committed.) A run
+    # killed before its first checkpoint has neither: it starts again from its saved inputs.
+    snapshot = graph.get_state(config)
+    if inputs is None and not snapshot.values and not snapshot.tasks:
+        inputs = saved_inputs
+    if inputs is None and not snapshot.tasks:
         print("mle-star: this run already finished", file=sys.stderr)
     else:
         command: dict | Command | None = inputs
@@ -281,7 +318,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
                 if not pending:
                     break
                 command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
-        except TaskError as exc:
+        except (TaskError, SandboxUnavailable) as exc:
             return _fail(str(exc))
         except ModelRefused as exc:
             return _fail(f"the model refused the request: {exc} (check the API key and the model id)")
@@ -291,7 +328,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
         except Exception as exc:  # noqa: BLE001 - one clear line for the person, the traceback to a file
             import traceback
 
-            (run_dir / "error.log").write_text(traceback.format_exc())
+            atomic_write(run_dir / "error.log", traceback.format_exc())
             return _fail(f"the run stopped: {type(exc).__name__}: {str(exc)[:300]} (traceback in "
                          f"{run_dir / 'error.log'}; continue with: mle-star resume {run_dir})", EXIT_NO_SUBMISSION)
     values = graph.get_state(config).values
@@ -299,7 +336,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver) -> int:
         print(f"submission: {values['submission_path']}")
         print(f"solution:   {values['solution_path']}")
         print(f"validation {values.get('metric')}: {values.get('best_score')}")
-        print(f"run record: {run_dir / 'run.json'}  report: {run_dir / 'report.md'}")
+        print(f"run record: {run_dir / 'run.json'}  report: {run_dir / 'report.html'}")
         return EXIT_OK
     return _fail(values.get("error") or "the run ended without a valid submission", EXIT_NO_SUBMISSION)
 

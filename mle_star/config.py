@@ -75,6 +75,9 @@ class Context:
                                                "max_parallel).", minimum=0)
     max_parallel: int = setting(doc="Scripts running at once; default the CPU count so scripts never fight "
                                     "over cores.", factory=_cpu_count, minimum=1)
+    sandbox: str = setting("auto", doc="Script containment: 'auto' (bubblewrap if it works here, else process "
+                                       "limits with a loud warning), 'bwrap' (required) or 'none'.",
+                           choices=("auto", "bwrap", "none"))
     subsample_rows: int = setting(30000, doc="Training rows used while searching.", minimum=1)
     seed: int = setting(42, doc="Seed for the offline engineer and the generated scripts.")
     # -- the run --------------------------------------------------------------------------------

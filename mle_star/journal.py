@@ -15,11 +15,14 @@ from mle_star.state import Attempt, AttemptKind, PlanScore
 def attempt(name: str, kind: AttemptKind, *, parent: str | None = None, path_id: int | None = None,
             code: str = "", score: float | None = None, ok: bool = False, workdir: str = "",
             duration: float = 0.0, error: str = "", plan: str = "", target_block: str = "",
-            debug_round: int = 0, leakage: list[dict] | None = None, step: str = "") -> Attempt:
+            debug_round: int = 0, leakage: list[dict] | None = None, step: str = "",
+            score_source: str = "none", printed_score: float | None = None, untrusted: bool = False,
+            limit_hit: str = "") -> Attempt:
     """A journal entry; an attempt that never ran (unusable reply, skipped plan) has no workdir."""
     return Attempt(name=name, kind=kind, parent=parent, path_id=path_id, code=code, score=score, ok=ok,
                    workdir=workdir, duration=duration, error=error, plan=plan, target_block=target_block,
-                   debug_round=debug_round, leakage=leakage or [], step=step)
+                   debug_round=debug_round, leakage=leakage or [], step=step, score_source=score_source,
+                   printed_score=printed_score, untrusted=untrusted, limit_hit=limit_hit)
 
 
 def find(journal: Iterable[Attempt], name: str | None) -> Attempt | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,11 @@ from mle_star import journal
 from mle_star.config import Context
 from mle_star.pricing import estimate_cost
 from mle_star.report_html import render_html
+from mle_star.tools.files import atomic_write
 
-TASK_FIELDS = ("name", "task_type", "metric", "lower_is_better", "id_column", "target_columns", "train_target",
-               "n_train", "n_test", "text_columns", "data_dir")
+TASK_FIELDS = ("name", "modality", "task_type", "metric", "metric_title", "lower_is_better", "metric_implemented",
+               "scoring", "id_column", "target_columns", "output", "label_source", "holdout_file", "test_file",
+               "n_train", "n_holdout", "n_test", "text_columns", "data_dir", "notes")
 
 
 STANDARD_COUNTS = ("model_calls", "candidates", "merges", "merges_accepted", "ablations", "outer_loops",
@@ -21,7 +24,7 @@ STANDARD_COUNTS = ("model_calls", "candidates", "merges", "merges_accepted", "ab
                    "leakage_checks", "leakage_found", "leakage_fixed", "submissions")
 
 
-def run_record(state: dict, ctx: Context) -> dict[str, Any]:
+def run_record(state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     """Everything a machine needs to know about the run, derived from the journal."""
     task = state.get("task", {})
     entries = state.get("journal", [])
@@ -47,6 +50,7 @@ def run_record(state: dict, ctx: Context) -> dict[str, Any]:
         "counts": counts,
         "usage": state.get("usage", {}),
         "models": state.get("models", {}),
+        "sandbox": state.get("sandbox"),
         "fallback": state.get("fallback"),
         "cost": estimate_cost(state.get("usage", {}).get("by_model", {}), ctx.prices_file),
         "stages": state.get("stages", []),
@@ -54,12 +58,12 @@ def run_record(state: dict, ctx: Context) -> dict[str, Any]:
     }
 
 
-def write_run_files(state: dict, ctx: Context) -> dict:
+def write_run_files(state: Mapping[str, Any], ctx: Context) -> dict:
     run_dir = Path(state["run_dir"])
     record = run_record(state, ctx)
-    (run_dir / "run.json").write_text(json.dumps(record, indent=1, default=str))
-    (run_dir / "report.md").write_text(render_markdown(record))
-    (run_dir / "report.html").write_text(render_html(record, run_dir))
+    atomic_write(run_dir / "run.json", json.dumps(record, indent=1, default=str))
+    atomic_write(run_dir / "report.md", render_markdown(record))
+    atomic_write(run_dir / "report.html", render_html(record, run_dir))
     return record
 
 
@@ -67,9 +71,9 @@ def rewrite_report(run_dir: str | Path) -> Path:
     """Regenerate report.html (and report.md) from a run directory's run.json."""
     run_dir = Path(run_dir)
     record = json.loads((run_dir / "run.json").read_text())
-    (run_dir / "report.md").write_text(render_markdown(record))
+    atomic_write(run_dir / "report.md", render_markdown(record))
     path = run_dir / "report.html"
-    path.write_text(render_html(record, run_dir))
+    atomic_write(path, render_html(record, run_dir))
     return path
 
 
@@ -79,8 +83,10 @@ def render_markdown(r: dict) -> str:
     lines = [
         f"# mle-star run: {t['name']}",
         "",
-        f"- task: {t['task_type']}, {t['n_train']} train rows, {t['n_test']} test rows",
-        f"- metric: {r['metric']} ({direction} is better)",
+        f"- task: {t['modality']} {t['task_type']}, {t['n_train']} training rows, {t['n_holdout']} held out by the "
+        f"agent, {t['n_test']} test rows",
+        f"- metric: {t['metric_title']} ({direction} is better); validation scores {t['scoring'].replace('_', '-')}",
+        f"- sandbox: {r.get('sandbox')}",
         f"- best validation score: {r['best_score']} ({r['best_solution']})",
         f"- submission: {r['submission_path'] or 'none'}",
         f"- wall time: {r['wall_time']} s; model calls: {r['counts'].get('model_calls', 0)}; "

@@ -109,7 +109,10 @@ def render_html(record: dict, run_dir: str | Path) -> str:
 
     out = [f"<h1>mle-star run: {_esc(t['name'])}</h1>",
            "<table class=\"kv\">",
-           f"<tr><th>task</th><td>{_esc(t['task_type'])}, {t['n_train']} train / {t['n_test']} test rows</td></tr>",
+           f"<tr><th>task</th><td>{_esc(t['modality'])} {_esc(t['task_type'])}, {t['n_train']} training / "
+           f"{t['n_holdout']} held-out / {t['n_test']} test rows</td></tr>",
+           f"<tr><th>scores</th><td>{_esc(t['scoring'].replace('_', '-'))}</td></tr>",
+           f"<tr><th>sandbox</th><td>{_esc(record.get('sandbox'))}</td></tr>",
            f"<tr><th>metric</th><td>{_esc(record['metric'])} ({'lower' if lower else 'higher'} is better)</td></tr>",
            f"<tr><th>best validation score</th><td>{_fmt(record['best_score'])} ({_esc(record['best_solution'])})</td></tr>",
            f"<tr><th>initial best per path</th><td>{', '.join(_fmt(s) for s in record['initial_best_scores'])}</td></tr>",

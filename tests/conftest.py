@@ -11,7 +11,8 @@ from langgraph.runtime import Runtime
 from mle_star.config import Context
 from mle_star.examples import write_example
 from mle_star.models import use_model
-from mle_star.tools.task import load_task
+from mle_star.tools.dataview import prepare_run_data
+from mle_star.tools.intake import read_task
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +27,14 @@ def diabetes_task(tmp_path_factory) -> Path:
     return write_example("diabetes", tmp_path_factory.mktemp("tasks") / "diabetes")
 
 
+def task_record(task_dir, run_dir) -> dict:
+    """A task's facts as the graph sees them, with its run data laid out in ``run_dir``."""
+    return prepare_run_data(read_task(task_dir), run_dir, seed=42).task
+
+
 @pytest.fixture
-def task_facts(bc_task) -> dict:
-    return load_task(bc_task).to_dict() | {"preview": ""}
+def task_facts(bc_task, tmp_path) -> dict:
+    return task_record(bc_task, tmp_path / "run")
 
 
 def scripted(*replies: str) -> GenericFakeChatModel:
@@ -48,3 +54,20 @@ def runtime(llm=None, **settings) -> Runtime:
 @pytest.fixture
 def path_state(task_facts, tmp_path) -> dict:
     return {"path_id": 0, "task": task_facts, "run_dir": str(tmp_path / "run"), "deadline": float("inf")}
+
+
+def predicting(expr: str, printed: str = "0.5", setup: str = "", id_column: str = "id",
+               column: str = "malignant") -> str:
+    """A script that follows the contract: predictions ``expr`` (over ``rows``, a frame of the
+    held-out or test rows) for the held-out and test rows, and a printed score."""
+    return (f"import pandas as pd\n{setup}"
+            f"for name, out in (('holdout.csv', 'valid_predictions.csv'), ('test.csv', 'test_predictions.csv')):\n"
+            f"    rows = pd.read_csv('input/' + name)\n"
+            f"    pd.DataFrame({{'{id_column}': rows['{id_column}'], '{column}': {expr}}}).to_csv(out, index=False)\n"
+            f"print('Final Validation Performance: {printed}')\n")
+
+
+# Breast cancer: the mean radius alone ranks tumours well (held-out AUC about 0.93); its
+# reverse ranks them badly; a constant scores 0.5.
+GOOD_RANKING = "rows['mean_radius'].rank(pct=True)"
+BAD_RANKING = "1 - rows['mean_radius'].rank(pct=True)"

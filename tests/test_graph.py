@@ -46,7 +46,8 @@ def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
     assert record["best_score"] == submitted["score"]
     for path in record["paths"]:  # a path never ends worse than it started
         assert path["final_score"] >= path["initial_score"]
-    assert (run_dir / "final" / "solution.py").read_text().count("final/submission.csv") == 1
+    final_code = (run_dir / "final" / "solution.py").read_text()
+    assert "final/submission.csv" in final_code and "holdout.csv" not in final_code  # trains on every row
     assert (run_dir / "scripts" / "path0" / "init_0" / "result.json").exists()
     # prompts are bounded: the largest one of the run (ensembler: every path's script) stays small
     assert record["usage"]["max_input_tokens"] < 16_000
@@ -64,9 +65,10 @@ def test_lower_is_better_task_through_the_compiled_graph(diabetes_task, tmp_path
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     path = record["paths"][0]
     assert path["final_score"] <= path["initial_score"]
-    init_scores = [json.loads((tmp_path / "run" / "scripts" / "path0" / f"init_{i}" / "result.json").read_text())["score"]
-                   for i in range(2)]
+    journal = {a["name"]: a for a in record["journal"]}
+    init_scores = [journal[f"path0/init_{i}"]["score"] for i in range(2)]
     assert path["initial_score"] == min(init_scores)
+    assert all(journal[f"path0/init_{i}"]["score_source"] == "agent" for i in range(2))
     sub = pd.read_csv(out["submission_path"])
     answers = pd.read_csv(diabetes_task / "private" / "answers.csv").merge(sub, on="id", suffixes=("", "_pred"))
     rmse = float(np.sqrt(np.mean((answers["target"] - answers["target_pred"]) ** 2)))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import runtime, scripted
+from conftest import BAD_RANKING, GOOD_RANKING, predicting, runtime, scripted, task_record
 
-from mle_star.engineer.recipe import default_recipe, render_solution
 from mle_star.journal import attempt
 from mle_star.nodes.data_usage import data_usage_checker
 from mle_star.nodes.extractor import extractor
@@ -17,11 +16,17 @@ from mle_star.nodes.retriever import retriever
 from mle_star.nodes.run_debug import run_checked
 from mle_star.telemetry import Recorder
 
-GOOD = "print('Final Validation Performance: 0.5')\n"
+GOOD = predicting("0.5")  # a constant prediction: held-out AUC 0.5
 
 
 def solution(task: dict, family: str = "linear") -> str:
-    return render_solution(task, default_recipe(task, family), subsample=30000)
+    """The offline engineer's first script for ``family``, as the init coder receives it."""
+    from mle_star.engineer.model import answer
+    from mle_star.prompts.roles import INIT_CODER, InitCoderInputs, ModelCard
+
+    card = ModelCard(model_name={"linear": "Regularised linear model", "xgboost": "XGBoost"}[family])
+    reply = answer(INIT_CODER.payload(InitCoderInputs(task=task, candidate=card)))
+    return reply.split("```python\n", 1)[1].rsplit("```", 1)[0].rstrip() + "\n"
 
 
 def fenced(code: str, before: str = "Here you go:", after: str = "Good luck!") -> str:
@@ -91,28 +96,24 @@ def test_debugger_never_reruns_an_unchanged_script(path_state):
 
 
 def test_leakage_fix_replaces_exactly_one_block(path_state):
-    leaky = ("import numpy as np\n"
-             "x = np.arange(10.0)\n"
-             "scale = x.max()  # uses all rows\n"
-             "y = x / scale\n"
-             "print('Final Validation Performance:', y[-1])\n")
-    block = "scale = x.max()  # uses all rows\n"
+    block = "scale = pd.concat([pd.read_csv('input/train.csv'), pd.read_csv('input/test.csv')])['mean_radius'].max()\n"
+    leaky = predicting("rows['mean_radius'] / scale", setup=block)
     verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": block})
     clean = json.dumps({"leakage_status": "No Data Leakage", "code_block": ""})
-    fixed_block = "scale = x[:8].max()  # training rows only\n"
+    fixed_block = "scale = pd.read_csv('input/train.csv')['mean_radius'].max()  # training rows only\n"
     ctx = runtime(llm=scripted(f"```json\n{verdict}\n```\nThe scale uses test rows.", fenced(fixed_block),
                                clean)).context
     rec = Recorder("test")
     result, _ = run_checked(ctx, rec, path_state, leaky, "leaky", "candidate")
     assert result["code"] == leaky.replace(block, fixed_block)
     assert result["code"].count("scale =") == 1
-    assert abs(result["score"] - 9 / 7) < 1e-9
+    assert result["ok"] and result["score"] > 0.9  # the fixed script still ranks tumours by radius
     assert rec.counts["leakage_found"] == 1 and rec.counts["leakage_fixed"] == 1
     assert result["leakage"][0]["fixed"] and result["leakage"][0]["verified"]
 
 
 def test_a_leakage_fix_that_changes_nothing_is_not_counted(path_state):
-    leaky = "scale = 1\nprint('Final Validation Performance:', scale)\n"
+    leaky = predicting("0.5", setup="scale = 1\n")
     verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": "scale = 1\n"})
     ctx = runtime(llm=scripted(verdict, fenced("scale = 1\n"))).context
     rec = Recorder("test")
@@ -131,22 +132,19 @@ def test_leakage_verdict_with_a_foreign_block_is_reasked(path_state):
 
 
 def test_rank_candidates_starts_from_the_best_for_either_direction(path_state, diabetes_task):
-    from mle_star.tools.task import load_task
-
     higher = rank_candidates(path_state | {"journal": [_scored("a", 0.8), _scored("b", 0.9), _scored("c", 0.7)]})
     assert higher["best"] == "b" and higher["merge_done"] is False
-    task = load_task(diabetes_task).to_dict() | {"preview": ""}  # RMSE: lower is better
+    task = task_record(diabetes_task, path_state["run_dir"])  # RMSE: lower is better
     lower = rank_candidates(path_state | {"task": task, "journal": [_scored("a", 60.0), _scored("b", 50.0)]})
     assert lower["best"] == "b"
 
 
-def test_merger_breaks_when_a_merge_is_worse(path_state, diabetes_task):
-    from mle_star.tools.task import load_task
-
-    task = load_task(diabetes_task).to_dict() | {"preview": ""}  # RMSE: lower is better
+def test_merger_breaks_when_a_merge_is_worse(path_state, diabetes_task, tmp_path):
+    task = task_record(diabetes_task, tmp_path / "diabetes-run")  # RMSE: lower is better
     entries = [_scored("a", 60.0), _scored("b", 50.0), _scored("c", 70.0)]
-    state = path_state | {"task": task, "journal": entries, "best": "b", "merge_index": 1}
-    worse = "print('Final Validation Performance: 55.0')\n"
+    state = path_state | {"task": task, "run_dir": str(tmp_path / "diabetes-run"), "journal": entries, "best": "b",
+                          "merge_index": 1}
+    worse = predicting("0.0", column="target", printed="155.0")  # predicting 0 misses by about 160
     out = merger(state, runtime(llm=scripted(fenced(worse)), check_leakage=False))
     assert "best" not in out and out["merge_done"] is True
     assert out["counts"]["merges"] == 1 and "merges_accepted" not in out["counts"]
@@ -155,8 +153,9 @@ def test_merger_breaks_when_a_merge_is_worse(path_state, diabetes_task):
 
 def test_merger_keeps_an_equal_or_better_merge(path_state):
     state = path_state | {"journal": [_scored("a", 0.8), _scored("b", 0.9)], "best": "b", "merge_index": 1}
-    better = "print('Final Validation Performance: 0.95')\n"
+    better = predicting(GOOD_RANKING, printed="0.9")
     out = merger(state, runtime(llm=scripted(fenced(better)), check_leakage=False))
+    assert out["journal"][0]["score"] > 0.9 and out["journal"][0]["score_source"] == "agent"
     assert out["best"] == "path0/merge_1" and out["merge_index"] == 2 and out["merge_done"] is True
 
 
@@ -178,16 +177,15 @@ def test_extractor_reasks_until_the_block_is_an_exact_substring(path_state, task
 
 
 def test_refiner_replaces_only_the_target_block(path_state):
-    code = "a = 1\nb = 2\nprint('Final Validation Performance:', a + b)\n"
-    state = path_state | {"journal": [_scored("s", 3.0, code)], "best": "s", "code_block": "b = 2\n",
-                          "plan": "Make b bigger.", "outer_step": 0, "inner_step": 0}
-    reply = "Refined block:\n```python\nb = 5\n```\nThis raises the score."
+    code = predicting(f"w * {GOOD_RANKING} + (1 - w) * 0.5", setup="w = 0.0\n")
+    state = path_state | {"journal": [_scored("s", 0.5, code)], "best": "s", "code_block": "w = 0.0\n",
+                          "plan": "Weigh the radius in.", "outer_step": 0, "inner_step": 0}
+    reply = "Refined block:\n```python\nw = 1.0\n```\nThis raises the score."
     out = refiner_coder(state, runtime(llm=scripted(reply), check_leakage=False))
     (refined,) = out["journal"]
-    assert refined["code"] == "a = 1\nb = 5\nprint('Final Validation Performance:', a + b)\n"
-    assert (refined["plan"], refined["score"], refined["parent"], refined["step"]) == ("Make b bigger.", 6.0, "s",
-                                                                                       "t=0 k=0")
-    assert refined["target_block"] == "b = 2\n" and out["inner_step"] == 1
+    assert refined["code"] == code.replace("w = 0.0\n", "w = 1.0\n")
+    assert (refined["plan"], refined["parent"], refined["step"]) == ("Weigh the radius in.", "s", "t=0 k=0")
+    assert refined["score"] > 0.9 and refined["target_block"] == "w = 0.0\n" and out["inner_step"] == 1
 
 
 def test_refiner_with_an_empty_block_changes_nothing(path_state):
@@ -199,9 +197,7 @@ def test_refiner_with_an_empty_block_changes_nothing(path_state):
 
 
 def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
-    from mle_star.tools.task import load_task
-
-    task = load_task(diabetes_task).to_dict() | {"preview": ""}
+    task = task_record(diabetes_task, path_state["run_dir"])
     s = _scored("s", 50.0)
     base = path_state | {"task": task, "best": "s", "code_block": "b", "outer_step": 0}
     worse = accept_refinement(base | {"journal": [s, _scored("r", 51.0, kind="refinement", step="t=0 k=0")]},
@@ -210,3 +206,28 @@ def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
                                runtime())
     assert "best" not in worse and better["best"] == "r"
     assert worse["outer_step"] == better["outer_step"] == 1 and worse["refined_blocks"] == ["b"]
+
+
+def test_a_forged_score_is_caught_and_never_accepted(path_state):
+    """The agent scores the held-out predictions itself; a printed score they do not earn marks
+    the script untrusted (reported, never accepted)."""
+    forged = predicting(BAD_RANKING, printed="0.999999")
+    ctx = runtime(llm=scripted(fenced(forged)), check_leakage=False, debug_rounds=0).context
+    rec = Recorder("test")
+    result, _ = run_checked(ctx, rec, path_state, forged, "forger", "candidate")
+    assert not result["ok"] and result["untrusted"] and result["printed_score"] == 0.999999
+    assert result["score"] < 0.2 and "untrusted" in result["error"] and rec.counts["untrusted_scripts"] == 1
+    honest = predicting(GOOD_RANKING, printed="0.88")  # a modest claim is no cause for suspicion
+    result, _ = run_checked(ctx, rec, path_state, honest, "honest", "candidate")
+    assert result["ok"] and not result["untrusted"] and result["score"] > 0.9
+
+
+def test_missing_or_malformed_predictions_go_to_the_debugger(path_state):
+    no_file = "print('Final Validation Performance: 0.9')\n"
+    wrong_ids = predicting("0.5").replace("rows['id']", "rows['id'] + 1")
+    ctx = runtime(llm=scripted(fenced(wrong_ids), fenced(GOOD)), check_leakage=False, debug_rounds=2).context
+    rec = Recorder("test")
+    result, attempts = run_checked(ctx, rec, path_state, no_file, "sloppy", "candidate")
+    assert [a["ok"] for a in attempts] == [False, False, True]
+    assert "valid_predictions.csv was not written" in attempts[0]["error"] or "test_predictions" in attempts[0]["error"]
+    assert "ids" in attempts[1]["error"] and result["score"] == 0.5

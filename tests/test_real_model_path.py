@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import scripted
+from conftest import GOOD_RANKING, predicting, scripted
 from langchain_core.messages import AIMessage
 from openai_stub import PayloadRecorder, StubServer
 
@@ -137,15 +137,15 @@ def test_gemini_shaped_replies_drive_every_parser(path_state, task_facts):
     assert out["candidates"][0]["model_name"] == "LightGBM"
     assert out["usage"]["input_tokens"] == 1200 and out["usage"]["output_tokens"] == 300
 
-    code = "a = 1\nb = 2\nprint('Final Validation Performance:', a + b)\n"
-    entries = [attempt("s", "candidate", path_id=0, code=code, score=3.0, ok=True)]
-    target = json.dumps([{"code_block": "b = 2", "plan": "Raise b."}])
+    code = predicting(f"w * {GOOD_RANKING} + (1 - w) * 0.5", setup="w = 0.2\n")
+    entries = [attempt("s", "candidate", path_id=0, code=code, score=0.9, ok=True)]
+    target = json.dumps([{"code_block": "w = 0.2", "plan": "Raise w."}])
     out = extractor(path_state | {"journal": entries, "best": "s"},
                     runtime(llm=scripted(gemini(f"```json\n{target}\n```\nDone."))))
-    assert out["code_block"] == "b = 2"
-    state = path_state | {"journal": entries, "best": "s", "code_block": "b = 2", "plan": "Raise b.", "inner_step": 0}
-    out = refiner_coder(state, runtime(llm=scripted(gemini("Sure.\n```python\nb = 7\n```")), check_leakage=False))
-    assert out["journal"][0]["score"] == 8.0
+    assert out["code_block"] == "w = 0.2"
+    state = path_state | {"journal": entries, "best": "s", "code_block": "w = 0.2", "plan": "Raise w.", "inner_step": 0}
+    out = refiner_coder(state, runtime(llm=scripted(gemini("Sure.\n```python\nw = 1.0\n```")), check_leakage=False))
+    assert out["journal"][0]["score"] > 0.9
     out = refiner_planner(state | {"journal": entries + out["journal"]},
                           runtime(llm=scripted(gemini("Try b = 9 next, since raising b helped."))))
     assert out["plan"] == "Try b = 9 next, since raising b helped."
@@ -254,9 +254,11 @@ def _role_cases():
 def _task() -> dict:
     import tempfile
 
+    from conftest import task_record
+
     from mle_star.examples import write_example
-    from mle_star.tools.task import load_task
-    return load_task(write_example("breast-cancer", tempfile.mkdtemp())).to_dict() | {"preview": ""}
+
+    return task_record(write_example("breast-cancer", tempfile.mkdtemp() + "/task"), tempfile.mkdtemp())
 
 
 def test_every_role_of_the_registry_has_a_case():

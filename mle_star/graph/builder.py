@@ -44,7 +44,7 @@ from mle_star.state import (
 )
 
 
-def build_solution_path() -> StateGraph:
+def build_solution_path() -> StateGraph[PathState, Context, PathInput, PathOutput]:
     g = StateGraph(PathState, context_schema=Context, input_schema=PathInput, output_schema=PathOutput)
     g.add_node("retriever", retriever)
     g.add_node("init_coder", init_coder)
@@ -75,7 +75,7 @@ def build_solution_path() -> StateGraph:
     return g
 
 
-def build_graph() -> StateGraph:
+def build_graph() -> StateGraph[MLEStarState, Context, MLEStarInput, MLEStarOutput]:
     """The uncompiled MLE-STAR graph, for compiling with a checkpointer or embedding."""
     g = StateGraph(MLEStarState, context_schema=Context, input_schema=MLEStarInput, output_schema=MLEStarOutput)
     g.add_node("prepare", prepare)

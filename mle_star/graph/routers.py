@@ -4,7 +4,8 @@ rounds, and the fan-outs. Beside them, the time budget that can end a loop early
 from __future__ import annotations
 
 import time
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
@@ -16,7 +17,7 @@ from mle_star.state import MLEStarState, PathState
 # -- the time budget -------------------------------------------------------------------------
 
 
-def time_left(state: dict) -> float:
+def time_left(state: Mapping[str, Any]) -> float:
     return float(state.get("deadline", float("inf"))) - time.time()
 
 

@@ -13,7 +13,7 @@ from mle_star.prompts.roles import DATA_USAGE_CHECKER, DataUsageInputs
 from mle_star.state import PathState
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
-from mle_star.tools.metrics import is_better
+from mle_star.tools.metrics import metric_of
 
 
 def data_usage_checker(state: PathState, runtime: Runtime[Context]) -> dict:
@@ -25,11 +25,13 @@ def data_usage_checker(state: PathState, runtime: Runtime[Context]) -> dict:
                                                                     code=best["code"]))
     except ReplyError as exc:
         return rec.update(score=best["score"], detail=f"reply unusable: {exc}")
-    if revised is None or revised.strip() == best["code"].strip():
+    if revised is None:
         return rec.update(score=best["score"], detail="all the provided information is used")
+    if revised.strip() == best["code"].strip():
+        return rec.update(score=best["score"], detail="some files are unused but cannot be used; kept s0")
     candidate, attempts = run_checked(ctx, rec, state, revised, f"path{path}/data_usage", "data_usage",
                                       parent=best["name"], plan="use all the provided information")
-    if candidate["ok"] and is_better(candidate["score"], best["score"], task["lower_is_better"], strict=False):
+    if candidate["ok"] and metric_of(task).better(candidate["score"], best["score"], strict=False):
         rec.count("data_usage_revisions")
         return rec.update(score=candidate["score"], detail="revised to use more data", best=candidate["name"],
                           journal=attempts)

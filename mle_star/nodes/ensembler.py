@@ -18,7 +18,7 @@ from mle_star.prompts.roles import (
 from mle_star.state import Attempt, MLEStarState, PlanScore
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
-from mle_star.tools.metrics import best_of
+from mle_star.tools.metrics import metric_of
 
 
 def members(state: MLEStarState) -> list[Attempt]:
@@ -37,7 +37,7 @@ def gather_solutions(state: MLEStarState) -> dict:
     rec = Recorder("gather_solutions")
     finals = members(state)
     scores = ", ".join(f"path {a['path_id']}: {a['score']}" for a in finals)
-    best = best_of(finals, state["task"]["lower_is_better"])
+    best = metric_of(state["task"]).best_of(finals)
     return rec.update(score=best["score"] if best else None, detail=scores or "no path produced a solution")
 
 

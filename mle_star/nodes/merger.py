@@ -14,14 +14,14 @@ from mle_star.prompts.roles import MERGER, MergerInputs
 from mle_star.state import Attempt, PathState
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
-from mle_star.tools.metrics import is_better, ranked
+from mle_star.tools.metrics import metric_of
 
 
 def ranked_candidates(state: PathState) -> list[Attempt]:
     """Runnable initial solutions, best first (stable for equal scores, by name)."""
     ok = sorted((a for a in journal.of_kind(state.get("journal", []), "candidate") if a["ok"]),
                 key=lambda a: a["name"])
-    return ranked(ok, state["task"]["lower_is_better"])
+    return metric_of(state["task"]).ranked(ok)
 
 
 def rank_candidates(state: PathState) -> dict:
@@ -55,7 +55,7 @@ def merger(state: PathState, runtime: Runtime[Context]) -> dict:
                                    plan=f"merge {other['name']}")
     rec.count("merges")
     done = index + 1 >= len(order)
-    if merged["ok"] and is_better(merged["score"], best["score"], task["lower_is_better"], strict=False):
+    if merged["ok"] and metric_of(task).better(merged["score"], best["score"], strict=False):
         rec.count("merges_accepted")
         return rec.update(score=merged["score"], detail=f"merged {other['name']}: kept", best=merged["name"],
                           merge_index=index + 1, merge_done=done, journal=attempts)

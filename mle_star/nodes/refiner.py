@@ -20,7 +20,7 @@ from mle_star.prompts.roles import (
 from mle_star.state import PathState
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError, extract_code, replace_block
-from mle_star.tools.metrics import best_of, is_better
+from mle_star.tools.metrics import metric_of
 
 
 def _step(t: int, k: int | None = None) -> str:
@@ -84,9 +84,10 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
     rec.count("outer_loops")
     tried = [a for a in journal.of_kind(state["journal"], "refinement", path) if a["step"].startswith(_step(t) + " ")
              and a["ok"]]
-    inner_best = best_of(tried, task["lower_is_better"])
+    metric = metric_of(task)
+    inner_best = metric.best_of(tried)
     refined = [*state.get("refined_blocks", [])] + ([state["code_block"]] if state.get("code_block") else [])
-    if inner_best is not None and is_better(inner_best["score"], best["score"], task["lower_is_better"]):
+    if inner_best is not None and metric.better(inner_best["score"], best["score"]):
         rec.count("refinements_accepted")
         return rec.update(score=inner_best["score"], detail=f"t={t}: improved {best['score']} -> {inner_best['score']}",
                           stage_extra={"from": best["name"], "to": inner_best["name"], "plan": inner_best["plan"]},

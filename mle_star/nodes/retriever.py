@@ -13,12 +13,17 @@ from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
 from mle_star.tools.search import search_models
 
+MODALITY_WORDS = {"tabular": "tabular numeric categorical", "text": "text nlp documents tf-idf tabular",
+                  "json": "json records text nlp tf-idf", "image": "image vision cnn pixels",
+                  "audio": "audio sound spectrogram signal", "other": ""}
+
 
 def search_query(task: Task) -> str:
     """What to search for: the kind of problem, the data and the metric, in model-card words."""
-    kind = "regression" if task["task_type"] == "regression" else f"{task['task_type']} classification"
-    text = " text nlp documents tf-idf" if task.get("text_columns") else ""
-    return f"kaggle winning {kind} models tabular numeric categorical{text} metric {task['metric']}"
+    kind = task["task_type"].replace("_", " ")
+    kind = kind if "regression" in kind else f"{kind} classification"
+    text = " text" if task.get("text_columns") else ""
+    return f"kaggle winning {kind} models {MODALITY_WORDS[task['modality']]}{text} metric {task['metric_title']}"
 
 
 def retriever(state: PathState, runtime: Runtime[Context]) -> dict:

@@ -9,7 +9,12 @@ node, and a resumed run re-enters it cheaply because the runner reuses finished 
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -18,17 +23,33 @@ from mle_star.config import Context
 from mle_star.journal import attempt
 from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
-from mle_star.state import Attempt, AttemptKind, ExecState, Task
+from mle_star.state import Attempt, AttemptKind, ExecState
 from mle_star.telemetry import Recorder, emit
-from mle_star.tools.runner import ScriptRunner
+from mle_star.tools.dataview import MANIFEST
+from mle_star.tools.judge import judge, outputs_for
+from mle_star.tools.runner import Limits, ScriptRunner, default_limits
+from mle_star.tools.sandbox import probe
 
 CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
-LONG_KINDS = {"ablation", "submission"}  # studies and final scripts train more: twice the time
+LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time
 
 
-def runner(ctx: Context, run_dir: str, task: Task) -> ScriptRunner:
-    return ScriptRunner(run_dir, task["data_dir"], timeout=ctx.script_timeout, max_parallel=ctx.max_parallel,
-                        memory_gb=ctx.script_memory_gb)
+def runner(ctx: Context, run_dir: str) -> ScriptRunner:
+    """The run's script runner: its data views come from the manifest prepare wrote."""
+    data = run_data(run_dir)
+    return ScriptRunner(run_dir, data["views"], sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
+                        max_parallel=ctx.max_parallel, limits=limits(ctx))
+
+
+def limits(ctx: Context) -> Limits:
+    base = default_limits(ctx.max_parallel)
+    if ctx.script_memory_gb > 0:
+        return replace(base, memory_bytes=int(ctx.script_memory_gb * 1024**3))
+    return base
+
+
+def run_data(run_dir: str) -> dict:
+    return json.loads((Path(run_dir) / "data" / MANIFEST).read_text())
 
 
 def execution_name(state: ExecState) -> str:
@@ -45,19 +66,26 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
     timeout = ctx.script_timeout * (2 if state.get("kind") in LONG_KINDS else 1)
     if state.get("kind") != "submission":  # search scripts never run past the run's deadline
         timeout = min(timeout, max(30.0, float(state.get("deadline", float("inf"))) - time.time()))
-    result = runner(ctx, state["run_dir"], state["task"]).run(state["code"], name, timeout=timeout)
+    kind, task = state["kind"], state["task"]
+    view = "full" if kind == "submission" else "search"
+    result = runner(ctx, state["run_dir"]).run(state["code"], name, view=view, timeout=timeout,
+                                               outputs=outputs_for(kind, task))
+    verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
+                    result.printed_score, result.outputs, result.output_errors)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
-    emit({"event": "script_finished", "name": name, "score": result.score, "ok": result.ok,
+    rec.count("untrusted_scripts", int(verdict.untrusted))
+    emit({"event": "script_finished", "name": name, "score": verdict.score, "ok": verdict.ok,
           "duration": result.duration})
     previous = state.get("journal", [])
     parent = previous[-1]["name"] if attempt_no > 0 and previous else state.get("parent")
-    entry = attempt(name, state["kind"], parent=parent, path_id=state.get("path_id"), code=state["code"],
-                    score=result.score, ok=result.ok, workdir=result.workdir, duration=result.duration,
-                    error="" if result.ok else result.error, plan=state.get("plan", ""),
-                    target_block=state.get("target_block", ""), debug_round=attempt_no,
-                    leakage=state.get("leakage", []), step=state.get("step", ""))
-    return rec.update(score=result.score, detail=name, result=result.to_dict() | {"error": entry["error"]},
+    entry = attempt(name, kind, parent=parent, path_id=state.get("path_id"), code=state["code"],
+                    score=verdict.score, ok=verdict.ok, workdir=result.record_dir, duration=result.duration,
+                    error=verdict.error, plan=state.get("plan", ""), target_block=state.get("target_block", ""),
+                    debug_round=attempt_no, leakage=state.get("leakage", []), step=state.get("step", ""),
+                    score_source=verdict.source, printed_score=verdict.printed, untrusted=verdict.untrusted,
+                    limit_hit=result.limit_hit)
+    return rec.update(score=verdict.score, detail=name, result={"ok": verdict.ok, "error": verdict.error},
                       journal=[entry], leakage=[])
 
 
@@ -77,7 +105,7 @@ def _after_debugger(state: ExecState, runtime: Runtime[Context]) -> str:
     return _check_first(state, runtime)
 
 
-def build_run_and_debug() -> StateGraph:
+def build_run_and_debug() -> StateGraph[ExecState, Context, ExecState, ExecState]:
     graph = StateGraph(ExecState, context_schema=Context)
     graph.add_node("leakage_checker", leakage_checker)
     graph.add_node("execute", execute)
@@ -92,7 +120,7 @@ def build_run_and_debug() -> StateGraph:
 run_and_debug = build_run_and_debug().compile(checkpointer=False, name="run_and_debug")
 
 
-def run_checked(ctx: Context, rec: Recorder, state: dict, code: str, name: str, kind: AttemptKind, *,
+def run_checked(ctx: Context, rec: Recorder, state: Mapping[str, Any], code: str, name: str, kind: AttemptKind, *,
                 parent: str | None = None, plan: str = "", target_block: str = "",
                 step: str = "") -> tuple[Attempt, list[Attempt]]:
     """Run ``code`` through the run-and-debug subgraph: (the last attempt, every attempt)."""

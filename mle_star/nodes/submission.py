@@ -4,7 +4,6 @@ against sample_submission.csv. If that fails, the next best solution is tried.""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,16 +26,17 @@ from mle_star.prompts.roles import (
 from mle_star.state import Attempt, MLEStarState
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
-from mle_star.tools.metrics import is_better, ranked
-from mle_star.tools.submission import InvalidSubmission, validate_submission
+from mle_star.tools.files import atomic_copy, atomic_write
+from mle_star.tools.judge import FINAL
+from mle_star.tools.metrics import metric_of
 
 
 def final_candidates(state: MLEStarState) -> list[Attempt]:
     """Single solutions and ensemble rounds, best first; an ensemble must beat every single."""
-    lower = state["task"]["lower_is_better"]
-    singles = ranked([a for a in members(state) if a["ok"]], lower)
-    rounds = ranked([a for a in journal.of_kind(state.get("journal", []), "ensemble") if a["ok"]], lower)
-    if rounds and singles and is_better(rounds[0]["score"], singles[0]["score"], lower):
+    metric = metric_of(state["task"])
+    singles = metric.ranked(a for a in members(state) if a["ok"])
+    rounds = metric.ranked(a for a in journal.of_kind(state.get("journal", []), "ensemble") if a["ok"])
+    if rounds and singles and metric.better(rounds[0]["score"], singles[0]["score"]):
         return [rounds[0], *singles]
     return singles + rounds[:1]
 
@@ -85,20 +85,15 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
             continue
         result, attempts = run_checked(ctx, rec, state, code, name, "submission", parent=best["name"])
         ran += attempts
-        produced = Path(result["workdir"]) / "final" / "submission.csv" if result["workdir"] else None
-        try:
-            if not result["ok"] or produced is None:
-                raise InvalidSubmission(result["error"].strip().splitlines()[-1] if result["error"].strip() else "failed")
-            validate_submission(produced, Path(task["data_dir"]) / task["sample_submission"], task["id_column"])
-        except InvalidSubmission as exc:
-            errors.append(f"{best['name']}: {exc}")
+        if not result["ok"]:  # the verdict covers running and a submission valid against the sample
+            errors.append(f"{best['name']}: {result['error'].strip().splitlines()[-1] if result['error'].strip() else 'failed'}")
             continue
         final_dir = run_dir / "final"
         final_dir.mkdir(exist_ok=True)
-        shutil.copyfile(produced, final_dir / "submission.csv")
-        (final_dir / "solution.py").write_text(result["code"])
+        atomic_copy(Path(result["workdir"]) / "outputs" / FINAL, final_dir / "submission.csv")
+        atomic_write(final_dir / "solution.py", result["code"])
         rec.count("submissions")
-        return rec.update(score=result["score"], detail=f"from {best['name']}", submitted=best["name"], **extra,
+        return rec.update(score=best["score"], detail=f"from {best['name']}", submitted=best["name"], **extra,
                           submission_path=str(final_dir / "submission.csv"), solution_path=str(final_dir / "solution.py"),
                           best_score=best["score"], journal=ran)
     return rec.update(detail="no valid submission", journal=ran, error="no valid submission: " + "; ".join(errors)
