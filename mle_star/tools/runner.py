@@ -1,63 +1,161 @@
 """The script runner: the one module that owns all process handling.
 
-Generated code is untrusted. Each script runs in a fresh subprocess, in its own working
-directory whose ``input/`` points at a read-only copy of the task's public data, with a
-wall-time limit (the whole process group is killed on timeout), an optional memory cap, a
-scrubbed environment (no API keys) and bounded output handed back to the model.
-Results are cached by content, so a resumed run never re-executes a finished script.
+Generated code is untrusted and a model may cheat. Each script runs in a fresh process inside
+the sandbox chosen by :func:`mle_star.tools.sandbox.probe`, in its own work folder
+``run_dir/work/<name>/`` (cwd, HOME; ``/workspace`` under bwrap) whose ``input/`` holds the
+view's entries read-only. Everything the agent trusts lives in ``run_dir/scripts/<name>/``, a
+record the script never sees: the code as run, stdout.txt/stderr.txt (written from pipes,
+bounded on disk and in memory), copies of the declared outputs, and result.json (the cache).
+
+Time: ``timeout -s KILL`` inside the sandbox (root-owned in the privileged layout, so the
+script cannot stop it) plus the parent's own deadline; under bwrap the whole PID namespace dies
+with its init, setsid double-forks included. Limits: RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC
+(bwrap only; see sandbox.py for why a fresh uid is needed as root). With sandbox "none" the
+containment is weaker: process-group kill, PR_SET_PDEATHSIG, and a sweep of processes that
+still carry this execution's marker in their environment.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import hashlib
 import json
 import os
 import re
 import resource
+import secrets
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+from mle_star.tools.sandbox import Sandbox, bwrap_invocation, python_layout, system_tool
 
 SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
-_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_SCORE_LINE_RE = re.compile(rb"Final Validation Performance:[ \t]*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_ENV_PASS = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "TZ")
+_MARKER = "MLE_STAR_EXEC"  # per-execution marker in the script's environment (none-mode sweep)
+GRACE = 2.0  # the parent kills this long after the in-sandbox watchdog should have
+DRAIN = 1.0  # after exit, how long to wait for pipes still held open by survivors (none mode)
+CHUNK = 1 << 20
+GiB = 1024**3
+
+# Pre-loaded so the none-mode preexec hook (which runs between fork and exec) imports nothing.
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+# none mode: the interpreter in front of the script dies when its watchdog (`timeout`) dies.
+_PDEATHSIG_SHIM = ("import ctypes, os, sys\n"
+                   "ctypes.CDLL(None).prctl(1, 9)\n"
+                   "os.getppid() == 1 and os._exit(137)\n"
+                   "os.execv(sys.argv[1], sys.argv[1:])\n")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-script resource limits (None = unlimited)."""
+
+    memory_bytes: int | None  # address space (RLIMIT_AS)
+    processes: int | None  # processes + threads of the script (RLIMIT_NPROC; bwrap only)
+    file_size_bytes: int | None  # largest single file a script may write (RLIMIT_FSIZE)
+    output_bytes: int = 8 * 1024**2  # stdout/stderr kept on disk per stream (head + tail)
+    output_file_bytes: int = 2 * GiB  # largest declared output file collected
+    tmp_bytes: int | None = 2 * GiB  # size of the private /tmp and /dev/shm (bwrap)
+
+
+def _memory_total() -> int:
+    """RAM, or the container's cgroup memory limit when that is smaller."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value.isdigit():
+            total = min(total, int(value))
+    return total
+
+
+def default_limits(max_parallel: int = 1, run_dir: str | Path | None = None) -> Limits:
+    """Limits sized for this machine: 80% of RAM shared by ``max_parallel`` scripts (at least 4 GiB).
+
+    With NVIDIA GPUs there is no memory limit: CUDA reserves far more address space than it
+    uses, so RLIMIT_AS would break GPU scripts. The file-size limit is 16 GiB, or half the
+    free disk of ``run_dir`` when that is smaller.
+    """
+    ram = _memory_total()
+    # RLIMIT_AS counts address space, not RSS (OpenBLAS buffers, malloc arenas, thread stacks),
+    # so a small share gets a floor of 4 GiB: parallel scripts rarely all peak at once.
+    share = max(min(4 * GiB, ram), int(0.8 * ram / max(1, max_parallel)))
+    memory = None if Path("/dev/nvidiactl").exists() else share
+    file_size = 16 * GiB
+    if run_dir is not None:
+        path = Path(run_dir).absolute()
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        file_size = min(file_size, max(GiB, shutil.disk_usage(path).free // 2))
+    tmp = max(GiB, memory // 4) if memory else 4 * GiB
+    return Limits(memory_bytes=memory, processes=512, file_size_bytes=file_size, tmp_bytes=tmp)
 
 
 @dataclass
 class ExecResult:
-    """What one execution produced; stored beside the script as result.json."""
+    """What one execution produced; stored in the record folder as result.json."""
 
     name: str
-    workdir: str
-    returncode: int | None
-    score: float | None
+    workdir: str  # the script's work folder (untrusted: the script could write there)
+    record_dir: str  # trusted folder the script never sees
+    returncode: int | None  # negative: killed by that signal
     timed_out: bool
     duration: float
     stdout_tail: str
     stderr_tail: str
+    printed_score: float | None  # the last 'Final Validation Performance: <float>' line
+    outputs: dict[str, str]  # declared output -> trusted copy in record_dir/outputs/
+    output_errors: dict[str, str]  # declared output -> why it was not collected
+    sandbox: str
     cached: bool = False
+    limit_hit: str = ""  # best effort: "memory" | "processes" | "file size" | "time" | ""
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out and self.score is not None
+        return self.returncode == 0 and not self.timed_out
 
     @property
     def error(self) -> str:
-        """Bounded error text for the debugger: the traceback tail, or why it failed."""
+        """Bounded text for the debugger: the traceback tail, then why the script was stopped."""
+        if self.ok:
+            return ""
+        why = ""
         if self.timed_out:
-            return f"TimeoutError: the script exceeded its time limit ({self.duration:.0f} s) and was killed."
-        if self.returncode == 0 and self.score is None:
-            return ("The script finished but printed no 'Final Validation Performance: <float>' line.\n"
-                    + self.stdout_tail[-1500:])
-        return self.stderr_tail or f"exit code {self.returncode}"
+            why = f"TimeoutError: the script exceeded its time limit ({self.duration:.0f} s) and was killed."
+        elif self.limit_hit:
+            why = f"The script hit its {self.limit_hit} limit."
+        elif self.returncode is not None and self.returncode < 0:
+            why = f"The script was killed by signal {_signal_name(-self.returncode)}."
+        tail = self.stderr_tail.strip()
+        text = "\n".join(part for part in (tail, why) if part) or f"exit code {self.returncode}"
+        return bounded(text, 3500)
 
     def to_dict(self) -> dict:
         return asdict(self) | {"ok": self.ok}
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{number} ({signal.Signals(number).name})"
+    except ValueError:
+        return str(number)
 
 
 def bounded(text: str, limit: int = 4000) -> str:
@@ -70,139 +168,693 @@ def bounded(text: str, limit: int = 4000) -> str:
 
 def parse_score(stdout: str) -> float | None:
     matches = SCORE_RE.findall(stdout)
-    if not matches:
-        return None
-    value = float(matches[-1])
+    return _finite(matches[-1]) if matches else None
+
+
+def _finite(text: str | bytes) -> float | None:
+    value = float(text)
     return value if value == value and abs(value) != float("inf") else None
+
+
+def _limit_hit(stderr: str, returncode: int | None, timed_out: bool) -> str:
+    """Best effort: which limit the error text (or the signal) points at."""
+    if timed_out:
+        return "time"
+    low = stderr.lower()
+    if any(s in low for s in ("memoryerror", "cannot allocate memory", "bad_alloc", "out of memory")):
+        return "memory"
+    if returncode == -signal.SIGXFSZ or "file too large" in low:
+        return "file size"
+    if any(s in low for s in ("resource temporarily unavailable", "can't start new thread", "cannot fork",
+                              "pthread_create", "fork: retry")):
+        return "processes"
+    return ""
+
+
+# -- files ------------------------------------------------------------------------------------
+def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write via a temp file + os.replace, so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _rmtree(path: Path) -> None:
+    """Remove a tree a script wrote (it may have made folders read-only)."""
+    def fix(func: Callable[..., Any], failed: str, _exc: Any) -> None:
+        parent = os.path.dirname(failed)
+        os.chmod(parent, 0o700)
+        if os.path.isdir(failed) and not os.path.islink(failed):
+            os.chmod(failed, 0o700)
+        func(failed)
+
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, onerror=fix)
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The content of a regular file (never following a symlink, never blocking on a FIFO)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return fh.read(limit + 1)[:limit]
+
+
+def _excerpt(path: Path, limit: int) -> str:
+    """``bounded(text, limit)`` of a file, reading only its head and tail."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if size <= 4 * limit:
+            return bounded(fh.read().decode("utf-8", errors="replace"), limit)
+        half = limit // 2
+        head = fh.read(4 * half).decode("utf-8", errors="replace")[:half]
+        fh.seek(size - 4 * half)
+        tail = fh.read().decode("utf-8", errors="replace")[-half:]
+    omitted = size - len(head.encode()) - len(tail.encode())
+    return f"{head}\n... [{omitted} characters omitted] ...\n{tail}"
+
+
+class _Capture:
+    """One output stream: the head and the tail kept on disk, the score parsed on the fly.
+
+    Memory stays at one chunk whatever the script prints; the tail is a ring file on disk.
+    """
+
+    def __init__(self, final: Path, limit: int):
+        self.final = final
+        self.head_max = limit // 2
+        self.tail_max = limit - self.head_max
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+        self.tmp = Path(tmp)
+        self.out = os.fdopen(fd, "w+b")
+        self.ring = tempfile.TemporaryFile(dir=final.parent)
+        self.total = self.head = self.tail = 0  # bytes seen / in head / passed into the ring
+        self.partial = b""
+        self.score: bytes | None = None
+
+    def feed(self, data: bytes) -> None:
+        self._scan(data)
+        self.total += len(data)
+        if self.head < self.head_max:
+            take = data[: self.head_max - self.head]
+            self.out.write(take)
+            self.head += len(take)
+            data = data[len(take):]
+        if data and self.tail_max:
+            if len(data) > self.tail_max:
+                self.tail += len(data) - self.tail_max
+                data = data[-self.tail_max:]
+            pos = self.tail % self.tail_max
+            first = data[: self.tail_max - pos]
+            self.ring.seek(pos)
+            self.ring.write(first)
+            if len(first) < len(data):
+                self.ring.seek(0)
+                self.ring.write(data[len(first):])
+            self.tail += len(data)
+
+    def _scan(self, data: bytes) -> None:
+        buf = self.partial + data
+        cut = buf.rfind(b"\n")
+        if cut >= 0:
+            self._match(buf[: cut + 1])
+            buf = buf[cut + 1:]
+        self.partial = buf[-4096:]  # a score line longer than this is not a score line
+
+    def _match(self, lines: bytes) -> None:
+        if b"Final Validation Performance" in lines:
+            for match in _SCORE_LINE_RE.finditer(lines):
+                self.score = match.group(1)
+
+    def printed_score(self) -> float | None:
+        return _finite(self.score) if self.score is not None else None
+
+    def finish(self) -> None:
+        self._match(self.partial)
+        kept = min(self.tail, self.tail_max)
+        omitted = self.total - self.head - kept
+        if omitted > 0:
+            self.out.write(f"\n... [{omitted} bytes omitted] ...\n".encode())
+        start = self.tail % self.tail_max if self.tail > self.tail_max else 0
+        for offset, length in ((start, kept - start), (0, start)) if self.tail > self.tail_max else ((0, kept),):
+            self.ring.seek(offset)
+            self.out.write(self.ring.read(length))
+        self.ring.close()
+        self.out.close()
+        os.chmod(self.tmp, 0o644)
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        for fh in (self.ring, self.out):
+            fh.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _collect(workdir: Path, rel: str, dest: Path, limit: int) -> str:
+    """Copy the declared output ``rel`` from the work folder to ``dest``; '' or why not.
+
+    Only a regular file with one link, within ``limit``, reached through real directories:
+    each component is opened with O_NOFOLLOW relative to its parent, so a symlink planted
+    anywhere on the path (to /etc/shadow, to the record) is refused, and a FIFO never blocks.
+    """
+    parts = rel.split("/")
+    opened: list[int] = []
+    try:
+        dirfd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        opened.append(dirfd)
+        for part in parts[:-1]:
+            try:
+                info = os.stat(part, dir_fd=dirfd, follow_symlinks=False)
+            except FileNotFoundError:
+                return "missing"
+            if not stat.S_ISDIR(info.st_mode):
+                return f"'{part}' on its path is not a real folder (symlink?)"
+            dirfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dirfd)
+            opened.append(dirfd)
+        try:
+            info = os.stat(parts[-1], dir_fd=dirfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return "missing"
+        if stat.S_ISLNK(info.st_mode):
+            return "is a symbolic link"
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file (folder, FIFO, socket or device)"
+        if info.st_nlink != 1:
+            return "has several hard links"
+        if info.st_size > limit:
+            return f"is too large ({info.st_size} bytes > {limit})"
+        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dirfd)
+        with os.fdopen(fd, "rb") as src:
+            now = os.fstat(src.fileno())
+            if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(now.st_mode):
+                return "changed while being collected"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            copied = 0
+            with open(dest, "wb") as out:
+                while chunk := src.read(min(CHUNK, limit + 1 - copied)):
+                    out.write(chunk)
+                    copied += len(chunk)
+                    if copied > limit:
+                        break
+            if copied > limit:
+                dest.unlink()
+                return f"is too large (more than {limit} bytes)"
+        return ""
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _check_relpath(path: str) -> str:
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\0" in path or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"declared output must be a plain relative path, not {path!r}")
+    return path
+
+
+def _check_name(kind: str, name: str) -> str:
+    if not _NAME_RE.fullmatch(name):
+        raise ValueError(f"{kind} {name!r}: use letters, digits, '.', '_' or '-' (one path component)")
+    return name
+
+
+def _check_entry(name: str) -> str:
+    """An input entry is one path component (task files may have spaces in their names)."""
+    if name in ("", ".", "..") or "/" in name or "\0" in name or len(name.encode()) > 255:
+        raise ValueError(f"input entry {name!r} must be a single file or folder name")
+    return name
+
+
+# -- processes --------------------------------------------------------------------------------
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def sweep(match: Callable[[str], bool]) -> int:
+    """SIGKILL every process whose environment has a marker ``match`` accepts; how many.
+
+    Best effort (none mode): a script can drop the marker by re-executing with a clean
+    environment, and only processes this user may read are seen.
+    """
+    killed = 0
+    key = f"{_MARKER}=".encode()
+    for _ in range(5):  # they may fork while we sweep
+        found = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                    env = fh.read()
+            except OSError:
+                continue
+            for item in env.split(b"\0"):
+                if item.startswith(key) and match(item[len(key):].decode(errors="replace")):
+                    try:
+                        os.kill(int(entry.name), signal.SIGKILL)
+                        found += 1
+                    except OSError:
+                        pass
+                    break
+        killed += found
+        if not found:
+            break
+    return killed
+
+
+def _none_preexec(limits: Limits, parent: int) -> Callable[[], None]:
+    """Runs in the child between fork and exec (none mode): die with the agent, set rlimits."""
+    caps = [(resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_FSIZE, limits.file_size_bytes)]
+
+    def hook() -> None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the agent died before prctl took effect
+            os._exit(137)
+        for which, value in caps:
+            if value:
+                resource.setrlimit(which, (value, value))
+
+    return hook
+
+
+def _child_pids(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.scandir(f"/proc/{pid}/task"):
+            found += [int(x) for x in Path(task.path, "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+class _Run:
+    """One running process tree: pumps its pipes, enforces the deadline, kills, reaps."""
+
+    def __init__(self, proc: subprocess.Popen, captures: dict[int, _Capture], sandboxed: bool,
+                 marker: str, info_fd: int | None):
+        self.proc, self.captures, self.sandboxed, self.marker = proc, captures, sandboxed, marker
+        self.info_fd, self.info = info_fd, b""
+        self.init_pidfd: int | None = None  # bwrap's PID-namespace init: when it is gone, all are
+        self.killed = False
+        self.poller = select.poll()
+
+    def _read_info(self) -> None:
+        """bwrap's --info-fd JSON names its init process; keep a pidfd on it."""
+        try:
+            while chunk := os.read(self.info_fd, 4096):
+                self.info += chunk
+        except BlockingIOError:
+            return
+        self._drop_info()
+        try:
+            info = json.loads(self.info)
+            pid, namespace = int(info["child-pid"]), f"pid:[{info['pid-namespace']}]"
+            fd = os.pidfd_open(pid)
+        except (ValueError, KeyError, TypeError, OSError):
+            return  # no init (bwrap failed early), or it is already gone
+        try:  # the pidfd is really that namespace's init, not a reused pid; a zombie fails here
+            same = os.readlink(f"/proc/{pid}/ns/pid") == namespace
+        except OSError:
+            same = False
+        if same:
+            self.init_pidfd = fd
+        else:
+            os.close(fd)
+
+    def _drop_info(self) -> None:
+        if self.info_fd is not None:
+            try:
+                self.poller.unregister(self.info_fd)
+            except KeyError:
+                pass
+            os.close(self.info_fd)
+            self.info_fd = None
+
+    def close(self) -> None:
+        self._drop_info()
+        if self.init_pidfd is not None:
+            os.close(self.init_pidfd)
+            self.init_pidfd = None
+
+    def kill(self) -> None:
+        """Kill the whole tree: the namespace's init (bwrap) or the process group (none)."""
+        self.killed = True
+        if self.sandboxed:
+            if self.info_fd is not None:
+                self._read_info()
+            if self.init_pidfd is None:
+                for pid in _child_pids(self.proc.pid):
+                    try:
+                        self.init_pidfd = os.pidfd_open(pid)
+                    except OSError:
+                        continue
+                    break
+            if self.init_pidfd is not None:
+                try:
+                    signal.pidfd_send_signal(self.init_pidfd, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                self.proc.kill()  # --die-with-parent takes the namespace down with it
+        else:
+            self._kill_group()
+
+    def _kill_group(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def wait(self, deadline: float) -> tuple[int, float]:
+        """Pump output until the tree is gone; (returncode, seconds until exit)."""
+        start = time.monotonic()
+        poller = self.poller
+        open_fds = dict(self.captures)
+        for fd in open_fds:
+            os.set_blocking(fd, False)
+            poller.register(fd, select.POLLIN)
+        pidfd = os.pidfd_open(self.proc.pid)
+        poller.register(pidfd, select.POLLIN)
+        if self.info_fd is not None:
+            os.set_blocking(self.info_fd, False)
+            poller.register(self.info_fd, select.POLLIN)
+        exited: float | None = None
+        killed_at = drain_until = 0.0
+        try:
+            while True:
+                now = time.monotonic()
+                if exited is None:
+                    if not self.killed and now >= deadline:
+                        self.kill()
+                        killed_at = now
+                    elif self.killed and now >= killed_at + 5:
+                        self.proc.kill()  # last resort
+                    wait = (deadline - now) if not self.killed else 0.5
+                else:
+                    if not open_fds or now >= drain_until:
+                        break
+                    wait = drain_until - now
+                for fd, _event in poller.poll(max(0, int(wait * 1000) + 1)):
+                    if fd == pidfd:
+                        exited = time.monotonic()
+                        poller.unregister(pidfd)
+                        self.proc.wait()
+                        if not self.sandboxed:  # background children, setsid'd ones with the marker
+                            self._kill_group()
+                            sweep(lambda value: value == self.marker)
+                        drain_until = exited + DRAIN
+                    elif fd == self.info_fd:
+                        self._read_info()
+                    elif fd in open_fds:
+                        try:
+                            data = os.read(fd, CHUNK)
+                        except BlockingIOError:
+                            continue
+                        if data:
+                            open_fds[fd].feed(data)
+                        else:
+                            poller.unregister(fd)
+                            del open_fds[fd]
+        finally:
+            os.close(pidfd)
+        if self.info_fd is not None:  # written before the script started: readable now
+            self._read_info()
+        if self.init_pidfd is not None:  # the namespace is gone once its init is
+            select.select([self.init_pidfd], [], [], 10)
+        self.close()
+        rc = self.proc.returncode
+        if self.sandboxed and rc > 128 and (rc - 128) < signal.NSIG:
+            rc = 128 - rc  # bwrap reports a signal death as 128 + signal
+        return rc, (exited or time.monotonic()) - start
 
 
 class ScriptRunner:
     """Runs scripts for one run directory, at most ``max_parallel`` at a time."""
 
     _semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+    _swept: set[str] = set()
     _lock = threading.Lock()
 
-    def __init__(self, run_dir: str | Path, data_dir: str | Path, *, timeout: float = 1800.0,
-                 max_parallel: int = 1, memory_gb: float = 0.0, threads: int | None = None):
-        self.run_dir = Path(run_dir).resolve()
-        self.source_data = Path(data_dir).resolve()
-        self.timeout = timeout
-        self.memory_gb = memory_gb
-        self.threads = threads or max(1, (os.cpu_count() or 1) // max_parallel)
+    def __init__(self, run_dir: str | Path, views: dict[str, dict[str, str]], *, sandbox: Sandbox,
+                 timeout: float = 1800.0, max_parallel: int = 1, limits: Limits | None = None,
+                 threads: int | None = None):
+        self.run_dir = Path(run_dir).absolute()
+        self.views = {_check_name("view", view): {_check_entry(entry): os.path.abspath(src)
+                                                    for entry, src in entries.items()}
+                      for view, entries in views.items()}
+        self.sandbox = sandbox
+        self.timeout = float(timeout)
+        self.limits = limits or default_limits(max_parallel, self.run_dir)
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.threads = threads or max(1, cpus // max(1, max_parallel))
+        self.run_key = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
         key = (str(self.run_dir), max_parallel)
         with self._lock:
             self._slots = self._semaphores.setdefault(key, threading.BoundedSemaphore(max_parallel))
 
-    # -- data -------------------------------------------------------------------------------
-    @property
-    def data_dir(self) -> Path:
-        """A read-only copy of the public data, made once per run."""
-        target = self.run_dir / "data"
-        with self._lock:
-            if not (target / ".complete").exists():
-                if target.exists():
-                    shutil.rmtree(target)
-                shutil.copytree(self.source_data, target, ignore=shutil.ignore_patterns("description*", "*.md"))
-                (target / ".complete").touch()
-                for path in target.rglob("*"):
-                    if path.is_file():
-                        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        return target
-
-    # -- execution --------------------------------------------------------------------------
-    def run(self, code: str, name: str, timeout: float | None = None) -> ExecResult:
-        """Execute ``code`` as ``scripts/<name>/solution.py``; reuse a cached result if identical."""
+    # -- public -----------------------------------------------------------------------------
+    def run(self, code: str, name: str, *, view: str = "search", timeout: float | None = None,
+            outputs: tuple[str, ...] = (), salt: str = "") -> ExecResult:
+        """Execute ``code`` as ``work/<name>/solution.py``; reuse the record if identical."""
+        _check_name("script name", name)
+        if view not in self.views:
+            raise KeyError(f"unknown view {view!r} (have {sorted(self.views)})")
+        outputs = tuple(_check_relpath(p) for p in outputs)
         timeout = float(timeout or self.timeout)
-        workdir = self.run_dir / "scripts" / name
-        digest = hashlib.sha256(f"{timeout}\n{code}".encode()).hexdigest()
-        cached = self._cached(workdir, digest)
+        entries = self.views[view]
+        payload = {"code": code, "timeout": timeout, "view": view, "entries": entries,
+                   "outputs": list(outputs), "salt": salt, "sandbox": self.sandbox.kind}
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        record = self.run_dir / "scripts" / name
+        cached = self._cached(record, digest)
         if cached is not None:
             return cached
-        if workdir.exists():
-            shutil.rmtree(workdir)
-        workdir.mkdir(parents=True)
-        (workdir / "input").symlink_to(self.data_dir, target_is_directory=True)
-        script = workdir / "solution.py"
-        script.write_text(code, encoding="utf-8")
+        for entry, source in entries.items():
+            if not os.path.exists(source):
+                raise FileNotFoundError(f"input {entry!r} of view {view!r}: {source} does not exist")
+        self._sweep_stale()
         with self._slots:
-            result = self._execute(script, workdir, name, timeout)
-        (workdir / "result.json").write_text(json.dumps(result.to_dict() | {"sha256": digest}, indent=1))
-        with open(self.run_dir / "executions.jsonl", "a") as log:  # one line per real (uncached) execution
-            log.write(json.dumps({"name": name, "sha256": digest, "score": result.score,
+            result = self._execute(code, name, view, timeout, outputs, record)
+        _atomic_write(record / "result.json", json.dumps(result.to_dict() | {"sha256": digest}, indent=1).encode())
+        with self._lock, open(self.run_dir / "executions.jsonl", "a") as log:  # one line per real execution
+            log.write(json.dumps({"name": name, "sha256": digest, "printed_score": result.printed_score,
                                   "duration": result.duration}) + "\n")
         return result
 
-    def _cached(self, workdir: Path, digest: str) -> ExecResult | None:
-        meta = workdir / "result.json"
-        if not meta.exists():
+    # -- cache ------------------------------------------------------------------------------
+    def _cached(self, record: Path, digest: str) -> ExecResult | None:
+        raw = _read_regular(record / "result.json", 64 * 1024**2)
+        if raw is None:
             return None
         try:
-            data = json.loads(meta.read_text())
-        except (OSError, json.JSONDecodeError):
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             return None
-        if data.get("sha256") != digest:
+        if not isinstance(data, dict) or data.get("sha256") != digest:
             return None
         fields = {k: data[k] for k in ExecResult.__dataclass_fields__ if k in data}
-        return ExecResult(**(fields | {"cached": True}))
+        try:
+            result = ExecResult(**(fields | {"cached": True}))
+        except TypeError:
+            return None
+        if not all(os.path.isfile(path) for path in result.outputs.values()):
+            return None
+        return result
 
-    def _env(self, workdir: Path) -> dict[str, str]:
-        env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    # -- execution --------------------------------------------------------------------------
+    def _prepare(self, code: str, name: str, view: str, record: Path) -> Path:
+        """A fresh record and a fresh work folder holding a copy of the code."""
+        _rmtree(record)
+        record.mkdir(parents=True)
+        _atomic_write(record / "solution.py", code.encode())
+        workdir = self.run_dir / "work" / name
+        _rmtree(workdir)
+        workdir.mkdir(parents=True)
+        (workdir / "solution.py").write_text(code, encoding="utf-8")
+        if self.sandbox.kind == "bwrap":
+            (workdir / "input").mkdir()  # mount point of the read-only inputs
+        else:
+            (workdir / "input").symlink_to(self._view_dir(view), target_is_directory=True)
+        return workdir
+
+    def _view_dir(self, view: str) -> Path:
+        """none mode: ``data/views/<view>/``, a folder of symlinks to the sources, made once."""
+        base = self.run_dir / "data" / "views"
+        target, manifest = base / view, base / f"{view}.json"
+        want = json.dumps(self.views[view], sort_keys=True)
+        with self._lock:
+            if target.is_dir() and not target.is_symlink() and _read_regular(manifest, 1 << 20) == want.encode():
+                return target
+            base.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{view}.", dir=base))
+            for entry, source in self.views[view].items():
+                (tmp / entry).symlink_to(source)
+            tmp.chmod(0o555)  # does not stop root: that is why none mode warns
+            if target.exists() or target.is_symlink():
+                old = base / f".{view}.old.{secrets.token_hex(4)}"
+                os.rename(target, old)
+                _rmtree(old)
+            os.rename(tmp, target)
+            _atomic_write(manifest, want.encode())
+        return target
+
+    def _env(self, home: str, marker: str) -> dict[str, str]:
+        """Allow-list only: no API keys, nothing from the agent's environment but GPU choice/TZ."""
         threads = str(self.threads)
+        env = {k: os.environ[k] for k in _ENV_PASS if k in os.environ}
+        env.update(python_layout()[1])
         env.update(
-            HOME=str(workdir), PYTHONHASHSEED="0", PYTHONUNBUFFERED="1", MPLBACKEND="Agg",
-            OMP_WAIT_POLICY="passive", OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
-            MKL_NUM_THREADS=threads, MLE_STAR_THREADS=threads,
+            PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", HOME=home,
+            USER="sandbox", LOGNAME="sandbox", LANG="C.UTF-8", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", OMP_WAIT_POLICY="passive",
+            OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+            MLE_STAR_THREADS=threads, **{_MARKER: marker},
         )
+        if self.sandbox.kind == "bwrap":
+            env["TMPDIR"] = "/tmp"
         return env
 
-    def _limits(self) -> None:  # runs in the child before exec
-        _die_with_parent()
-        if self.memory_gb > 0:
-            cap = int(self.memory_gb * 1024**3)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    def _supervisor(self, timeout: float) -> list[str]:
+        """``timeout`` (the in-sandbox watchdog) and ``prlimit`` (the limits), before the script."""
+        chain: list[str] = []
+        if tool := system_tool("timeout"):
+            chain += [tool, "-s", "KILL", f"{timeout:.3f}"]
+        limits = []
+        if self.limits.memory_bytes:
+            limits.append(f"--as={self.limits.memory_bytes}")
+        if self.limits.file_size_bytes:
+            limits.append(f"--fsize={self.limits.file_size_bytes}")
+        if self.limits.processes:
+            limits.append(f"--nproc={self.limits.processes}")
+        if limits and (tool := system_tool("prlimit")):
+            chain += [tool, *limits, "--"]
+        return chain
 
-    def _execute(self, script: Path, workdir: Path, name: str, timeout: float) -> ExecResult:
-        out_path, err_path = workdir / "stdout.txt", workdir / "stderr.txt"
-        start = time.monotonic()
-        timed_out = False
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(
-                [sys.executable, script.name], cwd=workdir, stdout=out, stderr=err,
-                stdin=subprocess.DEVNULL, env=self._env(workdir), start_new_session=True,
-                preexec_fn=self._limits,
-            )
+    def _spawn(self, workdir: Path, view: str, timeout: float, marker: str) -> tuple[subprocess.Popen, int | None]:
+        popen: dict[str, Any] = dict(stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True, cwd=workdir)
+        if self.sandbox.kind == "bwrap":
+            info_r, info_w = os.pipe()
+            inv = bwrap_invocation(self.sandbox, workdir=workdir, inputs=self.views[view],
+                                   command=[sys.executable, "solution.py"], env=self._env("/workspace", marker),
+                                   supervisor=self._supervisor(timeout), tmp_bytes=self.limits.tmp_bytes,
+                                   info_fd=info_w)
+            if not self.sandbox.userns:  # the script's fresh uid owns its work folder, nothing else
+                os.chown(workdir, inv.uid, inv.gid)
             try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                proc = subprocess.Popen(inv.argv, pass_fds=inv.pass_fds, env={"PATH": "/usr/bin:/bin"}, **popen)
+            except BaseException:
+                os.close(info_r)
+                raise
             finally:
-                _kill_group(proc)
-        duration = time.monotonic() - start
-        stdout = out_path.read_text(encoding="utf-8", errors="replace")
-        stderr = err_path.read_text(encoding="utf-8", errors="replace")
-        if proc.returncode is not None and proc.returncode < 0 and not timed_out:
-            stderr += f"\nThe script was killed by signal {-proc.returncode} (out of memory?)."
+                inv.close()
+                os.close(info_w)
+            return proc, info_r
+        chain = self._supervisor(timeout)
+        if chain and chain[0].endswith("timeout"):  # rlimits come from preexec here, not prlimit
+            chain = chain[:4]
+        else:
+            chain = []
+        command = chain + [sys.executable, "-I", "-S", "-c", _PDEATHSIG_SHIM, sys.executable, "solution.py"]
+        proc = subprocess.Popen(command, env=self._env(str(workdir), marker),
+                                preexec_fn=_none_preexec(self.limits, os.getpid()), **popen)
+        return proc, None
+
+    def _execute(self, code: str, name: str, view: str, timeout: float, outputs: tuple[str, ...],
+                 record: Path) -> ExecResult:
+        workdir = self._prepare(code, name, view, record)
+        marker = f"{self.run_key}:{os.getpid()}:{secrets.token_hex(8)}"
+        out = _Capture(record / "stdout.txt", self.limits.output_bytes)
+        err = _Capture(record / "stderr.txt", self.limits.output_bytes)
+        try:
+            proc, info_fd = self._spawn(workdir, view, timeout, marker)
+        except BaseException:
+            out.abort()
+            err.abort()
+            raise
+        for pipe in (proc.stdout, proc.stderr):
+            try:
+                fcntl.fcntl(pipe.fileno(), 1031, CHUNK)  # F_SETPIPE_SZ: fewer wake-ups on a flood
+            except OSError:
+                pass
+        run = _Run(proc, {proc.stdout.fileno(): out, proc.stderr.fileno(): err},
+                   self.sandbox.kind == "bwrap", marker, info_fd)
+        try:
+            returncode, duration = run.wait(time.monotonic() + timeout + GRACE)
+        except BaseException:  # e.g. KeyboardInterrupt in the agent: never leave the script running
+            run.kill()
+            proc.kill()
+            proc.wait()
+            out.abort()
+            err.abort()
+            raise
+        finally:
+            run.close()
+            proc.stdout.close()
+            proc.stderr.close()
+        out.finish()
+        err.finish()
+        timed_out = run.killed or (returncode == -signal.SIGKILL and duration >= timeout - 0.05)
+        collected, errors = self._collect(workdir, record, outputs)
+        stderr_tail = _excerpt(record / "stderr.txt", 3000)
         return ExecResult(
-            name=name, workdir=str(workdir), returncode=None if timed_out else proc.returncode,
-            score=parse_score(stdout) if not timed_out else None, timed_out=timed_out,
-            duration=round(duration, 3), stdout_tail=bounded(stdout), stderr_tail=bounded(stderr, 3000),
+            name=name, workdir=str(workdir), record_dir=str(record),
+            returncode=None if timed_out else returncode, timed_out=timed_out, duration=round(duration, 3),
+            stdout_tail=_excerpt(record / "stdout.txt", 4000), stderr_tail=stderr_tail,
+            printed_score=out.printed_score(), outputs=collected, output_errors=errors,
+            sandbox=self.sandbox.kind, limit_hit=_limit_hit(stderr_tail, returncode, timed_out),
         )
 
+    def _collect(self, workdir: Path, record: Path, outputs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+        """Copy declared outputs into the record; built aside, then renamed into place."""
+        collected: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        if not outputs:
+            return collected, errors
+        staging = Path(tempfile.mkdtemp(prefix=".outputs.", dir=record))
+        for rel in outputs:
+            problem = _collect(workdir, rel, staging / rel, self.limits.output_file_bytes)
+            if problem:
+                errors[rel] = problem
+            else:
+                collected[rel] = str(record / "outputs" / rel)
+        _rmtree(record / "outputs")
+        os.rename(staging, record / "outputs")
+        (record / "outputs").chmod(0o755)
+        return collected, errors
 
-def _die_with_parent() -> None:
-    """Linux: the script gets SIGKILL if mle-star itself is killed (kill -9 included)."""
-    try:
-        import ctypes
+    def _sweep_stale(self) -> None:
+        """Once per process: kill leftovers of earlier executions of this run whose agent died."""
+        with self._lock:
+            if self.run_key in self._swept:
+                return
+            self._swept.add(self.run_key)
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+        def stale(value: str) -> bool:
+            key, _, rest = value.partition(":")
+            agent = rest.partition(":")[0]
+            return key == self.run_key and agent.isdigit() and not _alive(int(agent))
+
+        sweep(stale)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill the script and everything it started (its own session/process group)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
+__all__ = ["ExecResult", "Limits", "ScriptRunner", "bounded", "default_limits", "parse_score", "sweep"]
