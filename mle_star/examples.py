@@ -208,11 +208,11 @@ def _split(n: int, rng: np.random.Generator, test_fraction: float = 0.2,
         order = rng.permutation(n)
         n_test = int(round(n * test_fraction))
         return np.sort(order[n_test:]), np.sort(order[:n_test])
-    test = []
+    test_rows: list[int] = []
     for value in np.unique(strata):
         rows = rng.permutation(np.flatnonzero(strata == value))
-        test.extend(rows[: int(round(len(rows) * test_fraction))])
-    test = np.sort(np.array(test, dtype=int))
+        test_rows.extend(rows[: int(round(len(rows) * test_fraction))])
+    test = np.sort(np.array(test_rows, dtype=int))
     return np.setdiff1d(np.arange(n), test), test
 
 

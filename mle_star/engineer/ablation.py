@@ -75,7 +75,8 @@ def _ablated_load(spec: dict) -> tuple[dict | None, str]:
     return None, ""
 
 
-def render_ablation(base: str, variants: list[tuple[str, str, str]], timeout: float) -> str:
+def render_ablation(base: str, variants: list[tuple[str, str, str]], timeout: float | None) -> str:
+    """The study script; ``timeout`` bounds each run of it in seconds (None: no limit)."""
     rows = "\n".join(f"    ({name!r},\n     {literal(old)},\n     {literal(new)}),"
                      for name, old, new in variants)
     return f'''# Ablation study written by the mle-star offline engineer.

@@ -13,7 +13,7 @@ import re
 from copy import deepcopy
 
 from mle_star.engineer.ablation import ablation_variants, render_ablation
-from mle_star.engineer.ensemble import ENSEMBLE_PLANS, render_ensemble
+from mle_star.engineer.ensemble import ensemble_plan, render_ensemble
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
     complete,
@@ -89,8 +89,9 @@ def _failed_member(error: str) -> int | None:
 
 def debug_ensemble(task: dict, code: str, error: str, subsample: int, seed: int) -> tuple[str, str]:
     found = assigned_literals(code, ("MEMBERS", "PLAN"))
-    members = list(found.get("MEMBERS") or [])
-    plan = found.get("PLAN") if found.get("PLAN") in ENSEMBLE_PLANS else "mean"
+    listed = found.get("MEMBERS")
+    members: list[str] = list(listed) if isinstance(listed, list | tuple) else []
+    plan = ensemble_plan(found.get("PLAN"))
     final = re.search(r"^FINAL = True", code, re.M) is not None
     failed = _failed_member(error)
     if failed is not None and failed < len(members):

@@ -131,6 +131,11 @@ _FALLBACK = '''def blend_outputs(folders: list, printed: list) -> None:
 '''
 
 
+def ensemble_plan(value: object) -> str:
+    """A script's ``PLAN`` literal when it names a known blend, else the equal-weight mean."""
+    return value if isinstance(value, str) and value in ENSEMBLE_PLANS else "mean"
+
+
 def render_ensemble(members: list[str], plan: str, task: dict, final: bool, seed: int = 42,
                     timeout: float | None = None) -> str:
     """Blend ``members`` (solution scripts, final-mode when ``final``) following ``plan``."""

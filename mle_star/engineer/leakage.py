@@ -97,7 +97,7 @@ class Analysis:
         self.env: dict[str, Var] = {}
         self.consts: dict[str, object] = {}
         self.findings: list[Finding] = []
-        self.fits: list[tuple[ast.stmt, str, ast.Call, ast.expr | None]] = []  # (stmt, model name, call, X)
+        self.fits: list[tuple[ast.stmt, str, ast.Call, ast.expr]] = []  # (stmt, model name, call, X)
         self.predicts: list[tuple[str, str]] = []  # (model name, X name)
         self.splits: list[tuple[ast.stmt, list[str], list[str]]] = []  # (stmt, input names, targets)
         self.pending_full_fits: list[tuple[ast.stmt, str, str, str]] = []  # (stmt, obj, source, result)
@@ -137,14 +137,16 @@ class Analysis:
         return text if text.endswith("\n") else text + "\n"
 
     def _strings(self, node: ast.AST) -> list[str]:
-        found = []
+        found: list[str] = []
         for sub in ast.walk(node):
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
                 found.append(sub.value)
-            elif isinstance(sub, ast.Name) and isinstance(self.consts.get(sub.id), str):
-                found.append(self.consts[sub.id])
-            elif isinstance(sub, ast.Name) and isinstance(self.consts.get(sub.id), list | tuple):
-                found += [v for v in self.consts[sub.id] if isinstance(v, str)]
+            elif isinstance(sub, ast.Name):
+                const = self.consts.get(sub.id)
+                if isinstance(const, str):
+                    found.append(const)
+                elif isinstance(const, list | tuple):
+                    found += [v for v in const if isinstance(v, str)]
         return found
 
     def mentions_label(self, node: ast.AST) -> bool:
@@ -308,16 +310,18 @@ class Analysis:
             value = stmt.value
             if value is None:
                 return
-            if isinstance(value, ast.ListComp | ast.List) and all(isinstance(t, ast.Name) for t in targets):
-                for t in targets:  # a list of columns: does it (still) name a label?
+            names = [t for t in targets if isinstance(t, ast.Name)]
+            all_names = len(names) == len(targets)  # every target is a plain name
+            if isinstance(value, ast.ListComp | ast.List) and all_names:
+                for t in names:  # a list of columns: does it (still) name a label?
                     self.column_lists[t.id] = (self.mentions_label(value) if isinstance(value, ast.List)
                                                else not self.mentions_label(value))
-            if isinstance(value, ast.Constant | ast.List | ast.Tuple) and all(isinstance(t, ast.Name) for t in targets):
+            if isinstance(value, ast.Constant | ast.List | ast.Tuple) and all_names:
                 try:
                     literal = literal_value(value)
                 except ValueError:
                     literal = None
-                for t in targets:
+                for t in names:
                     self.consts[t.id] = literal
             self._calls(stmt, value)
             for target in targets:
@@ -362,13 +366,13 @@ class Analysis:
         func = call.func
         return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "train_test_split"
 
-    def _split(self, stmt: ast.stmt, target: ast.expr, call: ast.Call) -> None:
+    def _split(self, stmt: ast.stmt, target: ast.Tuple | ast.List, call: ast.Call) -> None:
         inputs = [self.src(a) for a in call.args]
         names = [self.src(e) for e in target.elts]
         self.splits.append((stmt, inputs, names))
         for i, name in enumerate(names):
-            source = call.args[i // 2] if i // 2 < len(call.args) else None
-            base = self.var(source)
+            split_input = call.args[i // 2] if i // 2 < len(call.args) else None
+            base = self.var(split_input)
             self.env[name] = Var(rows=base.rows, has_label=base.has_label, is_label=base.is_label, subset=True,
                                  split=(inputs[i // 2] if i // 2 < len(inputs) else "", "train" if i % 2 == 0 else "valid"),
                                  defined_at=stmt, mixed_at=base.mixed_at)
@@ -408,7 +412,8 @@ class Analysis:
     # -- decisions after the pass -----------------------------------------------------------
     def _after(self) -> None:
         for stmt, frame, column, value in self.new_columns:
-            later = self.code[self._offset(stmt.end_lineno):]
+            end_line = stmt.end_lineno if stmt.end_lineno is not None else stmt.lineno  # always set by ast.parse
+            later = self.code[self._offset(end_line):]
             dropped = re.search(r"drop\([^)]*['\"]" + re.escape(column) + r"['\"]", later) is not None
             if dropped:
                 continue
@@ -500,8 +505,14 @@ def fix_leak(code: str, block: str, task: dict) -> tuple[str, str]:
 
 
 def _fallback(block: str) -> str:
-    indent = re.match(r"\s*", block).group(0)
+    indent = _indent(block)
     return block.rstrip("\n") + f"\n{indent}# mle-star: reported as leaking, but no automatic fix is known for this block; review it\n"
+
+
+def _indent(text: str) -> str:
+    """The leading whitespace of the text (``\\s*`` always matches, possibly the empty string)."""
+    match = re.match(r"\s*", text)
+    return match.group(0) if match is not None else ""
 
 
 def _labelled_part(parts: list) -> str | None:
@@ -525,14 +536,18 @@ def _fix_fit_before_split(finding: Finding, block: str, task: dict) -> str:
     lines = block.splitlines(keepends=True)
     obj, source, result = finding.detail["obj"], finding.detail["source"], finding.detail["result"]
     fit_line = next(i for i, line in enumerate(lines) if f"{obj}.fit_transform(" in line)
-    indent = re.match(r"\s*", lines[fit_line]).group(0)
+    indent = _indent(lines[fit_line])
     rest = lines[:fit_line] + lines[fit_line + 1:]
     split_text = "".join(rest)
     tree = parse_python(_dedent(split_text))
-    split = next(n for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
-                 and getattr(n.value.func, "id", getattr(n.value.func, "attr", "")) == "train_test_split")
-    names = [ast.unparse(e) for e in split.targets[0].elts]
-    first = ast.unparse(split.value.args[0])
+    # the split assignment: a (tuple or list) target, a train_test_split call
+    split_target, split_call = next(
+        (n.targets[0], n.value) for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Tuple | ast.List)
+        and isinstance(n.value, ast.Call)
+        and getattr(n.value.func, "id", getattr(n.value.func, "attr", "")) == "train_test_split")
+    names = [ast.unparse(e) for e in split_target.elts]
+    first = ast.unparse(split_call.args[0])
     new_rest = split_text
     if first == result and result != source:
         new_rest = re.sub(r"train_test_split\(\s*" + re.escape(result) + r"\b", f"train_test_split({source}", split_text, count=1)
@@ -555,7 +570,7 @@ def _fix_target_feature(finding: Finding, block: str, task: dict) -> str:
     lines = block.splitlines(keepends=True)
     target = next(i for i, line in enumerate(lines) if re.search(r"\[\s*['\"]" + re.escape(column) + r"['\"]\s*\]\s*=", line)
                   or column in line)
-    indent = re.match(r"\s*", lines[target]).group(0)
+    indent = _indent(lines[target])
     stmt_lines = _statement_lines(lines, target)
     replacement = f"{indent}pass  # mle-star: removed '{column}', a feature computed from the label (target leakage)\n"
     return "".join(lines[:target]) + replacement + "".join(lines[target + stmt_lines:])
@@ -585,7 +600,7 @@ def _fix_target_encoding(finding: Finding, block: str, task: dict) -> str:
     keys = ast.unparse(group.args[0]) if group is not None else None
     if group is None or label is None or isinstance(group.args[0], ast.List | ast.Tuple):
         return _fix_target_feature(finding, block, task)
-    indent = re.match(r"\s*", lines[target]).group(0)
+    indent = _indent(lines[target])
     oof = (f"{indent}from sklearn.model_selection import KFold\n\n"
            f"{indent}{frame}[{column!r}] = float('nan')  # out-of-fold target encoding: no row's own label reaches its feature\n"
            f"{indent}for _fit_rows, _enc_rows in KFold(n_splits=5, shuffle=True, random_state=0).split({frame}):\n"
@@ -617,7 +632,10 @@ def _fix_unseen_in_training(finding: Finding, block: str, task: dict) -> str:
 
 def _fix_valid_in_training(finding: Finding, block: str, task: dict) -> str:
     call, owner, names = finding.detail["call"], finding.detail["owner"], finding.detail["names"]
-    fit = parse_python(call).body[0].value
+    fit_stmt = parse_python(call).body[0]  # the fit call's own source: one expression statement
+    if not (isinstance(fit_stmt, ast.Expr) and isinstance(fit_stmt.value, ast.Call)):
+        return block
+    fit = fit_stmt.value
     y_arg = names[2] if len(names) >= 4 else ast.unparse(fit.args[1])
     rest = [ast.unparse(a) for a in fit.args[2:]] + [ast.unparse(k) for k in fit.keywords]
     new_call = f"{owner}.fit({', '.join([names[0], y_arg, *rest])})"

@@ -236,7 +236,7 @@ def _audio_features(spec: dict) -> str:
 
 
 def _unreadable(spec: dict, suffix: str) -> str:
-    what = {"image": "image", "audio": "audio"}.get(spec.get("items"), "item")
+    what = {"image": "image", "audio": "audio"}.get(spec.get("items") or "", "item")
     return f'''# NOTE: the {what} files ({suffix or 'unknown format'}) cannot be decoded with the libraries available
 # (Pillow for images, scipy.io.wavfile for WAV audio), so every row gets the same empty
 # features and the models predict the class prior (or the mean): a valid, honest baseline.

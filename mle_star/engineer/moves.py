@@ -200,8 +200,9 @@ def moves_for(kind: str, spec: dict | None = None, offset: int = 0) -> list[Move
 def find_move(kind: str, name: str) -> Move | None:
     """The move a plan tag names: a single move, ``a*n`` (a applied n times) or ``a+b``."""
     if "+" in name:
-        parts = [find_move(kind, part) for part in name.split("+")]
-        return _compose(kind, name, parts) if all(parts) else None
+        found = [find_move(kind, part) for part in name.split("+")]
+        parts = [move for move in found if move is not None]
+        return _compose(kind, name, parts) if len(parts) == len(found) else None
     base, _, times = name.rpartition("*")
     if base and times.isdigit():
         single = find_move(kind, base)
@@ -214,11 +215,12 @@ def find_move(kind: str, name: str) -> Move | None:
 
 def _compose(kind: str, name: str, parts: list[Move]) -> Move:
     def apply(spec: dict, task: dict) -> dict | None:
-        current: dict | None = spec
+        current = spec
         for part in parts:
-            current = part.apply(current, task)
-            if current is None:  # every step must change something
+            changed = part.apply(current, task)
+            if changed is None:  # every step must change something
                 return None
+            current = changed
         return current
 
     text = " Then: ".join(dict.fromkeys(p.text for p in parts))
@@ -228,27 +230,29 @@ def _compose(kind: str, name: str, parts: list[Move]) -> Move:
 
 
 def next_plan(kind: str, spec: dict, task: dict, history: list[dict], base_score: float | None = None,
-              lower_is_better: bool = False, offset: int = 0) -> Move | None:
+              offset: int = 0) -> Move | None:
     """The next plan for a block, informed by every earlier (plan, score) pair.
 
     After two attempts, if some plan beat the current solution, exploit it: push the best
     one further (``best*n``) or combine the two best (``best+second``). Otherwise explore the
     first applicable move no plan used yet. A plan is never repeated.
     """
-    from mle_star.tools.metrics import is_better
+    from mle_star.tools.metrics import metric_of
 
+    metric = metric_of(task)
     used = {plan_tag(h["plan"]) for h in history}
     proposals: list[str] = []
-    improving = [h for h in history if base_score is not None and plan_tag(h["plan"])
-                 and is_better(h.get("score"), base_score, lower_is_better)]
-    improving.sort(key=lambda h: h["score"] if lower_is_better else -h["score"])
+    # (attempt, its move's name) for every tagged plan that beat the current solution
+    improving = [(h, tag[1]) for h in history if base_score is not None and (tag := plan_tag(h["plan"]))
+                 and metric.better(h.get("score"), base_score)]
+    improving.sort(key=lambda pair: pair[0]["score"], reverse=metric.higher_is_better)
     if len(history) >= 2 and improving:
-        best = plan_tag(improving[0]["plan"])[1]
+        best = improving[0][1]
         base, _, times = best.rpartition("*")
         if "+" not in best:
             proposals.append(f"{base}*{int(times) + 1}" if base and times.isdigit() else f"{best}*2")
         if len(improving) >= 2:
-            proposals.append(f"{best}+{plan_tag(improving[1]['plan'])[1]}")
+            proposals.append(f"{best}+{improving[1][1]}")
     for name in proposals:
         move = find_move(kind, name)
         if move is not None and (kind, name) not in used and move.apply(spec, task) is not None:

@@ -14,7 +14,13 @@ from typing import Any
 
 from mle_star.engineer.ablation import ablation_variants, render_ablation
 from mle_star.engineer.debug import debug_script
-from mle_star.engineer.ensemble import ENSEMBLE_PLANS, WEIGHTING_PLANS, plans_for, render_ensemble
+from mle_star.engineer.ensemble import (
+    ENSEMBLE_PLANS,
+    WEIGHTING_PLANS,
+    ensemble_plan,
+    plans_for,
+    render_ensemble,
+)
 from mle_star.engineer.leakage import find_leak, fix_leak
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
 from mle_star.engineer.recipe import (
@@ -245,8 +251,7 @@ def refiner_planner(p: RefinerPlannerInputs) -> str:
     kind = block_kind(block)
     spec = parse_recipe(block).get(kind or "")
     history = [dict(h) for h in p.history]
-    move = next_plan(kind, spec, task, history, p.base_score, task["lower_is_better"],
-                     offset=_offset(p)) if kind and spec else None
+    move = next_plan(kind, spec, task, history, p.base_score, offset=_offset(p)) if kind and spec else None
     if move is None:
         return f"[{kind}:keep] Every change in my repertoire for this block has been tried; keep the block as it is."
     return move.plan()
@@ -259,7 +264,7 @@ def ensemble_planner(p: EnsemblePlannerInputs) -> str:
     scored = [(plan_tag(h["plan"]), h["score"]) for h in p.history]
     tried = {tag for tag, _ in scored}
     plans = plans_for(task)
-    best = _best_plan(scored, task["lower_is_better"])
+    best = _best_plan(scored, task)
     if best is not None and best in WEIGHTING_PLANS:
         plans.sort(key=lambda name: name not in WEIGHTING_PLANS)
     for name in plans:
@@ -269,11 +274,11 @@ def ensemble_planner(p: EnsemblePlannerInputs) -> str:
     return f"[ensemble:{name}] Every plan in my repertoire was tried; repeat the best one. {ENSEMBLE_PLANS[name]}"
 
 
-def _best_plan(scored: list, lower: bool) -> str | None:
-    from mle_star.tools.metrics import best_of
+def _best_plan(scored: list, task: dict) -> str | None:
+    from mle_star.tools.metrics import metric_of
 
     rows = [{"plan": tag[1], "score": score} for tag, score in scored if tag and tag[1] in ENSEMBLE_PLANS]
-    best = best_of(rows, lower)
+    best = metric_of(task).best_of(rows)
     return best["plan"] if best else None
 
 
@@ -303,9 +308,10 @@ def debugger(p: DebuggerInputs) -> str:
 def submission(p: SubmissionInputs) -> str:
     code, task = p.code, task_dict(p)
     found = assigned_literals(code, ("MEMBERS", "PLAN"))
-    if "MEMBERS" in found:
-        members = [_final_member(p, m) for m in found["MEMBERS"]]
-        plan = found.get("PLAN") if found.get("PLAN") in ENSEMBLE_PLANS else "mean"
+    listed = found.get("MEMBERS")
+    if isinstance(listed, list | tuple):
+        members = [_final_member(p, m) for m in listed]
+        plan = ensemble_plan(found.get("PLAN"))
         return code_reply(render_ensemble(members, plan, task, final=True, seed=p.settings.seed),
                           "The ensemble's members, each turned into its final version, blended as before.")
     if not parse_recipe(code):

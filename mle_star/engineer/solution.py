@@ -50,10 +50,10 @@ def _files(task: dict, final: bool) -> str:
         f"ID = {task['id_column']!r}  # the submission's id column",
         f"LABELS = {list(labels)!r}  # the label columns",
     ]
-    train_items, test_items = task.get("train_items"), task.get("test_items")
-    if train_items or test_items:
-        train_items = train_items or test_items
-        test_items = test_items or train_items
+    items = task.get("train_items") or task.get("test_items")
+    if items:  # one side's folder stands in for the other's when only one is given
+        train_items = task.get("train_items") or items
+        test_items = task.get("test_items") or items
         lines += [f"TRAIN_ITEMS = {('./input/' + train_items['dir'], train_items['pattern'])!r}  # folder, file of an id",
                   f"TEST_ITEMS = {('./input/' + test_items['dir'], test_items['pattern'])!r}"]
     return "\n".join(lines) + "\n"

@@ -31,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Literal, ParamSpec, TypeVar
+from typing import IO, Any, Literal, ParamSpec, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -270,14 +270,24 @@ def _single_member(path: Path) -> zipfile.ZipInfo:
     return real[0]
 
 
+def _open_decompressed(path: Path, compression: str) -> IO[bytes]:
+    """The decompressed bytes of a gzip / bz2 / xz file, as a binary stream."""
+    if compression == "gzip":
+        # GzipFile is a full binary file object (read, readline, seek, tell, a context manager),
+        # but typeshed does not declare it an IO[bytes] as it does BZ2File and LZMAFile (its
+        # ``mode`` is an int); nothing here reads ``mode``.
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    if compression == "bz2":
+        return bz2.open(path, "rb")
+    if compression == "xz":
+        return lzma.open(path, "rb")
+    raise ValueError(f"not a single-stream compression: {compression!r}")
+
+
 def _source(path: Path, compression: str) -> _Source:
     size = path.stat().st_size
-    if compression == "gzip":
-        return _Source(path.name, size, lambda: gzip.open(path, "rb"), None, "gzip")
-    if compression == "bz2":
-        return _Source(path.name, size, lambda: bz2.open(path, "rb"), None, "bz2")
-    if compression == "xz":
-        return _Source(path.name, size, lambda: lzma.open(path, "rb"), None, "xz")
+    if compression in ("gzip", "bz2", "xz"):
+        return _Source(path.name, size, lambda: _open_decompressed(path, compression), None, compression)
     if compression == "zip":
         info = _single_member(path)
         return _Source(info.filename, size, lambda: _open_member(path, info.filename),
@@ -393,7 +403,8 @@ def _last_record_end(buf: bytes, in_quote_at_end: bool) -> int | None:
 
 def _head_bytes(fh: IO[bytes], max_records: int = HEAD_ROWS + 1) -> bytes:
     """The first whole records of a delimited stream, at most HEAD_BYTES of them."""
-    parts, n, size, in_quote = [], 0, 0, False
+    parts: list[bytes] = []
+    n, size, in_quote = 0, 0, False
     while n < max_records and size < HEAD_BYTES:
         chunk = fh.read(MiB)
         if not chunk:
@@ -1064,21 +1075,27 @@ def _audio_stream_facts(fh: IO[bytes], name: str) -> dict:
             fh.seek(0)
             return _riff_facts(fh)
     if ext in {".aif", ".aiff", ".aifc"}:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                import aifc  # removed in Python 3.13
-            except ImportError:
-                aifc = None
-        if aifc is not None:
-            with aifc.open(fh) as a:
-                rate, frames = a.getframerate(), a.getnframes()
-                return {"format": ext[1:], "encoding": a.getcomptype().decode("ascii", "replace"),
-                        "sample_rate": rate, "channels": a.getnchannels(),
-                        "sample_width": a.getsampwidth(), "n_frames": frames,
-                        "duration": round(frames / rate, 3) if rate else None}
+        facts = _aifc_facts(fh, ext)
+        if facts is not None:
+            return facts
     return {"format": ext[1:],
             "note": f"{ext} audio: reading it needs an extra package (e.g. soundfile or librosa)"}
+
+
+def _aifc_facts(fh: IO[bytes], ext: str) -> dict | None:
+    """An AIFF / AIFC clip's header; None where the aifc module is gone (removed in Python 3.13)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import aifc
+        except ImportError:
+            return None
+    with aifc.open(fh) as a:
+        rate, frames = a.getframerate(), a.getnframes()
+        return {"format": ext[1:], "encoding": a.getcomptype().decode("ascii", "replace"),
+                "sample_rate": rate, "channels": a.getnchannels(),
+                "sample_width": a.getsampwidth(), "n_frames": frames,
+                "duration": round(frames / rate, 3) if rate else None}
 
 
 @_public
@@ -1199,6 +1216,14 @@ def _zip_facts(path: Path) -> dict:
     return facts
 
 
+def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    """The stream of a regular file in a tar (only links and special files have none)."""
+    stream = archive.extractfile(member)
+    if stream is None:
+        raise InventoryError(f"{member.name}: not a regular file")
+    return stream
+
+
 def _tar_facts(path: Path, deadline: float | None) -> dict:
     """Members of a tar (read sequentially, so bounded by count and time)."""
     stop = time.monotonic() + TAR_SECONDS
@@ -1213,7 +1238,7 @@ def _tar_facts(path: Path, deadline: float | None) -> dict:
                 continue
             entries.append((member.name, member.size))
             if sample is None and classify(member.name)[0] in SAMPLE_KINDS and not _is_junk(member.name):
-                sample = _inspect_stream(member.name, lambda m=member: archive.extractfile(m),
+                sample = _inspect_stream(member.name, functools.partial(_tar_member, archive, member),
                                          member.size)
             if len(entries) >= TAR_MAX_MEMBERS or time.monotonic() > stop:
                 complete = False
@@ -1241,11 +1266,10 @@ def _archive(path: Path, fmt: str, deadline: float | None) -> tuple[dict, Counti
         return _tar_facts(path, deadline), None
     if fmt in ("gzip", "bz2", "xz"):
         inner = PurePosixPath(path.name).stem
-        opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[fmt]
-        facts: dict[str, Any] = {"format": fmt, "inner_name": inner}
+        inner_facts: dict[str, Any] = {"format": fmt, "inner_name": inner}
         if classify(inner)[0] in SAMPLE_KINDS:
-            facts["sample"] = _inspect_stream(inner, lambda: opener(path, "rb"), 0)
-        return facts, None
+            inner_facts["sample"] = _inspect_stream(inner, lambda: _open_decompressed(path, fmt), 0)
+        return inner_facts, None
     tool = {"7z": "py7zr or 7-Zip", "rar": "rarfile or unrar"}.get(fmt, "an extra tool")
     return {"format": fmt, "note": f"not opened: listing it needs {tool}"}, None
 
@@ -1404,7 +1428,8 @@ def _walk(base: Path, exclude: Collection[str], max_walk: int, max_listed: int,
     Folders are folded into counts as they are read, so a folder of a million files costs
     a few counters, not a million names (only the root keeps up to ROOT_KEEP names).
     """
-    top, notes, seen, truncated = _Dir(""), {}, 0, False
+    notes: dict[str, dict] = {}
+    top, seen, truncated = _Dir(""), 0, False
     stack = [top]
     while stack and not truncated:
         node = stack.pop()

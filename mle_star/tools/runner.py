@@ -479,6 +479,8 @@ class _Run:
 
     def _read_info(self) -> None:
         """bwrap's --info-fd JSON names its init process; keep a pidfd on it."""
+        if self.info_fd is None:  # already read and closed
+            return
         try:
             while chunk := os.read(self.info_fd, 4096):
                 self.info += chunk
@@ -792,12 +794,21 @@ class ScriptRunner:
             out.abort()
             err.abort()
             raise
-        for pipe in (proc.stdout, proc.stderr):
+        stdout, stderr = proc.stdout, proc.stderr
+        if stdout is None or stderr is None:  # never: _spawn always asks for both pipes
+            proc.kill()
+            proc.wait()
+            if info_fd is not None:
+                os.close(info_fd)
+            out.abort()
+            err.abort()
+            raise RuntimeError("the script was started without its stdout and stderr pipes")
+        for pipe in (stdout, stderr):
             try:
                 fcntl.fcntl(pipe.fileno(), 1031, CHUNK)  # F_SETPIPE_SZ: fewer wake-ups on a flood
             except OSError:
                 pass
-        run = _Run(proc, {proc.stdout.fileno(): out, proc.stderr.fileno(): err},
+        run = _Run(proc, {stdout.fileno(): out, stderr.fileno(): err},
                    self.sandbox.kind == "bwrap", marker, info_fd)
         try:
             returncode, duration = run.wait(time.monotonic() + timeout + GRACE)
@@ -810,8 +821,8 @@ class ScriptRunner:
             raise
         finally:
             run.close()
-            proc.stdout.close()
-            proc.stderr.close()
+            stdout.close()
+            stderr.close()
         out.finish()
         err.finish()
         timed_out = run.killed or (returncode == -signal.SIGKILL and duration >= timeout - 0.05)

@@ -215,8 +215,8 @@ def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[s
             args += ["--symlink", os.readlink(path), path]
         elif os.path.exists(path):
             args += ["--ro-bind", path, path]
-    for path in sorted(Path("/etc").glob("python3*")):  # Debian's system Python reads sitecustomize here
-        args += ["--ro-bind", str(path), str(path)]
+    for conf in sorted(Path("/etc").glob("python3*")):  # Debian's system Python reads sitecustomize here
+        args += ["--ro-bind", str(conf), str(conf)]
     data_file("/etc/passwd", f"sandbox:x:{uid}:{gid}:mle-star sandbox:{WORKSPACE}:/usr/sbin/nologin\n")
     data_file("/etc/group", f"sandbox:x:{gid}:\n")
     data_file("/etc/hosts", f"127.0.0.1\tlocalhost {HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
