@@ -25,6 +25,7 @@ from mle_star.config import Context
 from mle_star.tools.files import atomic_write
 from mle_star.tools.intake import TaskError, data_folder
 from mle_star.tools.metrics import Metric
+from mle_star.tools.sandbox import SandboxMode
 
 
 def find_tasks(tasks_dir: Path, only: list[str] | None = None) -> list[Path]:
@@ -80,7 +81,7 @@ def task_meta(task: Path) -> dict:
     return {"metric": None, "higher_is_better": None, "null_score": None}
 
 
-def baseline(task: Path, out: Path, timeout: float, sandbox: str) -> Path:
+def baseline(task: Path, out: Path, timeout: float, sandbox: SandboxMode) -> Path:
     """The engineer's first single-model XGBoost script, in final mode, run like any script."""
     from mle_star.engineer.baseline import baseline_script
     from mle_star.tools.dataview import prepare_run_data
@@ -92,14 +93,14 @@ def baseline(task: Path, out: Path, timeout: float, sandbox: str) -> Path:
     data = prepare_run_data(read_task(task), out, seed=0)
     runner = ScriptRunner(out, data.views, sandbox=probe(sandbox), timeout=timeout, max_parallel=1,
                           limits=default_limits(1), threads=os.cpu_count() or 1)
-    result = runner.run(baseline_script(data.task), "baseline", view="full", outputs=(FINAL,))
+    result = runner.run(baseline_script(dict(data.task)), "baseline", view="full", outputs=(FINAL,))
     return Path(result.outputs.get(FINAL, out / "no-submission"))
 
 
 def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop", only: list[str] | None = None,
               time_limit: float = 900.0, script_timeout: float = 600.0, seed: int = 42,
               overrides: dict | None = None, grader: str | None = None, with_baseline: bool = True,
-              sandbox: str = "auto") -> list[dict]:
+              sandbox: SandboxMode = "auto") -> list[dict]:
     tasks_dir, out_dir = Path(tasks_dir).resolve(), Path(out_dir).resolve()
     tasks = find_tasks(tasks_dir, only)
     if not tasks:

@@ -14,6 +14,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import fields
 from pathlib import Path
+from typing import cast
 
 from mle_star.config import Context
 from mle_star.tools.files import atomic_write
@@ -28,6 +29,11 @@ class Progress:
     def __init__(self, stream=None, lower: bool | None = None):
         self.stream, self.lower, self.best, self.t0 = stream, lower, None, time.time()
 
+    def _better(self, score: float | None, best: float | None) -> bool:
+        from mle_star.tools.metrics import Metric
+
+        return Metric("progress", "score", higher_is_better=not self.lower, needs_proba=False).better(score, best)
+
     def __call__(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "notice":
@@ -39,13 +45,12 @@ class Progress:
                        f" run dir {event['run_dir']}")
         elif kind == "stage" and event["node"] not in ("execute", "leakage_checker", "debugger"):
             score = event.get("score")
-            if score is not None and event["node"] not in ("ablation",) and (
-                self.best is None or (score < self.best if self.lower else score > self.best)
-            ):
+            if event["node"] not in ("ablation", "submission") and self._better(score, self.best):
                 self.best = score
             where = f"path {event['path']} " if event.get("path") is not None else ""
             shown = f" score={score:.5f}" if isinstance(score, float) else ""
-            self._line(f"{where}{event['node']}{shown} | best={self.best} | {str(event.get('detail', ''))[:90]}")
+            best = f"{self.best:.5f}" if self.best is not None else "none yet"
+            self._line(f"{where}{event['node']}{shown} | best={best} | {str(event.get('detail', ''))[:90]}")
         elif kind == "script_started":
             self._line(f"script {event['name']} started")
         elif kind == "script_finished" and not event.get("ok"):
@@ -293,6 +298,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
 
     from mle_star.graph import build_graph
     from mle_star.models import ModelRefused, ModelUnavailable
+    from mle_star.state import MLEStarInput
     from mle_star.tools.intake import TaskError
     from mle_star.tools.sandbox import SandboxUnavailable
 
@@ -306,14 +312,18 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     snapshot = graph.get_state(config)
     if inputs is None and not snapshot.values and not snapshot.tasks:
         inputs = saved_inputs
+    if inputs is None and snapshot.tasks and (run_dir / "executions.jsonl").exists():
+        ran = (run_dir / "executions.jsonl").read_text().splitlines()
+        print(f"mle-star: resuming {run_dir.name}: {len(ran)} scripts already ran; finished ones are reused, "
+              "not run again", file=sys.stderr)
     if inputs is None and not snapshot.tasks:
         print("mle-star: this run already finished", file=sys.stderr)
     else:
-        command: dict | Command | None = inputs
+        command: MLEStarInput | Command | None = cast(MLEStarInput | None, inputs)
         try:
             while True:
                 for _ns, event in graph.stream(command, config, context=ctx, stream_mode="custom", subgraphs=True):
-                    progress(event)
+                    progress(cast(dict, event))  # custom stream parts are the events nodes emit
                 pending = graph.get_state(config).interrupts
                 if not pending:
                     break

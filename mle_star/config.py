@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+SandboxMode = Literal["auto", "bwrap", "none"]
 
 
 def _cpu_count() -> int:
@@ -75,9 +77,9 @@ class Context:
                                                "max_parallel).", minimum=0)
     max_parallel: int = setting(doc="Scripts running at once; default the CPU count so scripts never fight "
                                     "over cores.", factory=_cpu_count, minimum=1)
-    sandbox: str = setting("auto", doc="Script containment: 'auto' (bubblewrap if it works here, else process "
-                                       "limits with a loud warning), 'bwrap' (required) or 'none'.",
-                           choices=("auto", "bwrap", "none"))
+    sandbox: SandboxMode = setting("auto", doc="Script containment: 'auto' (bubblewrap if it works here, else "
+                                               "process limits with a loud warning), 'bwrap' (required) or 'none'.",
+                                   choices=get_args(SandboxMode))
     subsample_rows: int = setting(30000, doc="Training rows used while searching.", minimum=1)
     seed: int = setting(42, doc="Seed for the offline engineer and the generated scripts.")
     # -- the run --------------------------------------------------------------------------------
@@ -90,9 +92,9 @@ class Context:
 
     @classmethod
     def kinds(cls) -> dict[str, type]:
-        """Each setting's Python type, from the annotations."""
+        """Each setting's Python type, from the annotations (a Literal of strings is a str)."""
         hints = get_type_hints(cls)
-        return {f.name: hints[f.name] for f in fields(cls)}
+        return {f.name: str if get_origin(hints[f.name]) is Literal else hints[f.name] for f in fields(cls)}
 
     @classmethod
     def preset(cls, name: str) -> dict[str, Any]:

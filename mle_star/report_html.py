@@ -78,10 +78,10 @@ def _diff(run_dir: Path, record: dict, stage: dict) -> str:
     """The code change of an accepted refinement, from the scripts the journal points to."""
     by_name = {a["name"]: a for a in record.get("journal", [])}
     ends = [by_name.get(stage.get("from", "")), by_name.get(stage.get("to", ""))]
-    paths = [Path(e["workdir"]) / "solution.py" if e and e.get("workdir") else None for e in ends]
-    if not all(p is not None and p.exists() for p in paths):
+    paths = [Path(e["workdir"]) / "solution.py" for e in ends if e and e.get("workdir")]
+    if len(paths) != 2 or not all(p.exists() for p in paths):
         return "<p>(scripts not found)</p>"
-    old, new = paths  # type: ignore[misc]
+    old, new = paths
     lines = difflib.unified_diff(old.read_text().splitlines(), new.read_text().splitlines(),
                                  fromfile=str(old.relative_to(run_dir)) if old.is_relative_to(run_dir) else str(old),
                                  tofile=str(new.relative_to(run_dir)) if new.is_relative_to(run_dir) else str(new),

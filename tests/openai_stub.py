@@ -46,9 +46,11 @@ class PayloadRecorder(BaseCallbackHandler):
 
 
 class StubServer:
-    def __init__(self, faults: dict[int, str], slow_seconds: float = 3.0):
+    def __init__(self, faults: dict[int, str], slow_seconds: float = 3.0, replies: dict[str, str] | None = None):
+        """``replies``: role -> the reply text this server's model gives for that role (the offline
+        engineer answers the others)."""
         self.registry: dict[str, dict] = {}
-        self.faults, self.slow = faults, slow_seconds
+        self.faults, self.slow, self.replies = faults, slow_seconds, replies or {}
         self.calls = 0
         self.structured = 0
         self.lock = threading.Lock()
@@ -63,7 +65,7 @@ class StubServer:
                 with stub.lock:
                     stub.calls += 1
                     fault = stub.faults.get(stub.calls)
-                if fault in ("429", "500"):
+                if fault in ("401", "404", "429", "500"):
                     self._send(int(fault), {"error": {"message": f"injected {fault}", "type": "server_error"}},
                                {"Retry-After": "0"})
                     return
@@ -76,7 +78,7 @@ class StubServer:
                 elif fault == "malformed" or payload is None:
                     text = "I am not sure what you mean; could you clarify the task?"
                 else:
-                    text = answer(payload)
+                    text = stub.replies.get(payload["role"]) or answer(payload)
                     if body.get("response_format", {}).get("type") == "json_schema":
                         text = _unfenced(text)  # structured output: the bare JSON object
                         stub.structured += 1

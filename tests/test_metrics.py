@@ -12,14 +12,12 @@ from mle_star.tools.metrics import (
     METRICS,
     Metric,
     UnknownMetric,
-    best_of,
     custom_metric,
     detect_metric,
     evaluation_section,
     get_metric,
     guess_direction,
-    is_better,
-    ranked,
+    metric_of,
     refine,
 )
 
@@ -206,17 +204,12 @@ def test_ranked_and_best_of_are_best_first_and_stable():
     assert get_metric("auc").best_of([{"val": 0.2}, {"val": 0.3}], key="val") == {"val": 0.3}
 
 
-def test_old_free_functions_still_work():
-    assert is_better(0.2, 0.3, lower_is_better=True)
-    assert not is_better(0.2, 0.3, lower_is_better=False)
-    assert is_better(0.3, 0.3, lower_is_better=True, strict=False)
-    assert not is_better(0.3, 0.3, lower_is_better=True)
-    assert not is_better(None, 0.3, lower_is_better=True)
-    assert is_better(0.9, None, lower_is_better=False)
-    items = [{"score": 0.5}, {"score": None}, {"score": 0.1}, {"score": 0.7}]
-    assert best_of(items, lower_is_better=True)["score"] == 0.1
-    assert best_of(items, lower_is_better=False)["score"] == 0.7
-    assert [i["score"] for i in ranked(items, lower_is_better=True)] == [0.1, 0.5, 0.7]
+def test_metric_of_a_task_record_keeps_a_user_direction():
+    assert metric_of({"metric": "rmse", "lower_is_better": True}).better(0.2, 0.3)
+    assert metric_of({"metric": "rmse", "lower_is_better": False}).better(0.3, 0.2)  # --higher-is-better
+    custom = metric_of({"metric": "custom", "metric_implemented": False, "lower_is_better": True,
+                        "description": "Scored by the weighted zebra distance."})
+    assert not custom.implemented and custom.better(0.1, 0.2) and not custom.better(None, 0.2)
 
 
 # ---------------------------------------------------------------- detection

@@ -276,3 +276,89 @@ def test_every_role_parses_a_gemini_shaped_reply(case):
     rec = Recorder("test")
     assert ask(Context(model=use_model(scripted(gemini(text)))), rec, role, inputs) == expected
     assert rec.usage["by_role"][role.name] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300}
+
+
+IMAGE_SCRIPT = '''import os
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+
+
+def pixels(folder, ids):
+    return np.stack([np.asarray(Image.open(f"input/{folder}/{i}.png").convert("L"), dtype=float).ravel() / 255
+                     for i in ids])
+
+
+labels = pd.read_csv("input/train_labels.csv", dtype={"id": str})
+X, y = pixels("train", labels["id"]), labels["label"].to_numpy()
+columns = [c for c in pd.read_csv("input/sample_submission.csv", nrows=1).columns if c != "id"]
+fit_X, val_X, fit_y, val_y = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+score = log_loss(val_y, LogisticRegression(max_iter=3000).fit(fit_X, fit_y).predict_proba(val_X))
+model = LogisticRegression(max_iter=3000).fit(X, y)
+
+
+def write(path, folder, ids):
+    proba = model.predict_proba(pixels(folder, ids))
+    frame = pd.DataFrame(proba, columns=[str(c) for c in model.classes_])[columns]
+    frame.insert(0, "id", list(ids))
+    frame.to_csv(path, index=False)
+
+
+test_ids = pd.read_csv("input/sample_submission.csv", dtype={"id": str})["id"]
+if os.path.exists("input/holdout.csv"):  # searching: predict the agent's held-out rows and the test rows
+    write("valid_predictions.csv", "train", pd.read_csv("input/holdout.csv", dtype={"id": str})["id"])
+    write("test_predictions.csv", "test", test_ids)
+else:  # the final script: every labelled row is in train_labels.csv
+    os.makedirs("final", exist_ok=True)
+    write("final/submission.csv", "test", test_ids)
+print(f"Final Validation Performance: {score:.6f}")
+'''
+
+
+def test_a_served_model_that_writes_a_correct_image_script_gets_its_submission(tmp_path, monkeypatch):
+    """Through ChatOpenAI against a local server whose model answers the coding roles with a
+    hand-written image script (pixels + logistic regression): the run ends with that script."""
+    from mle_star.examples import score_submission, write_example
+
+    task = write_example("digits-folder", tmp_path / "task")
+    stub = StubServer(faults={}, replies={"init_coder": f"```python\n{IMAGE_SCRIPT}```",
+                                          "submission": f"Here it is.\n```python\n{IMAGE_SCRIPT}```"})
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
+        monkeypatch.setenv("OPENAI_API_KEY", "dummy")
+        ctx = Context(model=f"openai:images-{stub.url.rsplit(':', 1)[1]}", num_candidates=1, outer_loops=0,
+                      parallel_solutions=1, ensemble_rounds=0, script_timeout=300)
+        out = graph.invoke({"task_dir": str(task), "run_dir": str(tmp_path / "run")},
+                           {"callbacks": [PayloadRecorder(stub.registry)]}, context=ctx)
+    finally:
+        stub.close()
+        build_model.cache_clear()
+    assert (tmp_path / "run" / "final" / "solution.py").read_text() == IMAGE_SCRIPT
+    validate_submission(out["submission_path"], task / "public" / "sample_submission.csv")
+    assert score_submission(task, out["submission_path"]) < 0.3  # multi-class log loss; the sample scores 2.30
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["fallback"] is None and record["journal"][0]["score_source"] == "agent"
+
+
+@pytest.mark.parametrize("status", ["401", "404"])
+def test_a_refused_model_stops_the_run_at_the_start(bc_task, tmp_path, monkeypatch, capsys, status):
+    """A bad key or an unknown model is fatal: exit 2 with the reason, no offline fallback, no script run."""
+    from mle_star.cli import main
+
+    stub = StubServer(faults={i: status for i in range(1, 100)})
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
+        monkeypatch.setenv("OPENAI_API_KEY", "bad-key")
+        code = main(["run", str(bc_task), "--run-dir", str(tmp_path / "run"), "--parallel-solutions", "1",
+                     "--model", f"openai:refused-{status}-{stub.url.rsplit(':', 1)[1]}"])
+    finally:
+        stub.close()
+        build_model.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 2 and "the model refused the request" in err and "Traceback" not in err
+    assert stub.calls == 1  # not retried
+    assert not (tmp_path / "run" / "work").exists() and not (tmp_path / "run" / "final").exists()

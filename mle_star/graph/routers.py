@@ -40,7 +40,7 @@ def ensemble_time_left(state: MLEStarState, ctx: Context) -> bool:
 # -- one solution path -----------------------------------------------------------------------
 
 def fan_out_candidates(state: PathState) -> list[Send]:
-    keep = {k: state[k] for k in ("path_id", "task", "run_dir", "deadline")}  # type: ignore[literal-required]
+    keep = {k: state[k] for k in ("path_id", "task", "run_dir", "deadline")}
     return [Send("init_coder", keep | {"index": i, "candidate": c}) for i, c in enumerate(state["candidates"])]
 
 

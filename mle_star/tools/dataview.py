@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,7 @@ def open_stream(path: Path) -> IO[bytes]:
     """The bytes of a table, through its compression (zip with one member, gzip, or none)."""
     low = path.name.lower()
     if low.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))  # a GzipFile in binary mode reads bytes
     if low.endswith(".zip"):
         archive = zipfile.ZipFile(path)
         members = [n for n in archive.namelist() if not n.endswith("/")]
@@ -159,7 +159,7 @@ def split_table(source: Path, train_out: Path, holdout_out: Path, key: str, labe
 
 def _remove(record: dict, dotted: str) -> None:
     parts = dotted.split(".")
-    node = record
+    node: Any = record
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, dict) else None
         if node is None:
@@ -326,10 +326,10 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         notes.append(f"the agent holds out {n_holdout:,} labelled rows (./input/{holdout_name}, labels removed) "
                      f"and scores predictions for them itself; scripts train on the other {n_train:,}")
     task = _task(intake, search, holdout_name, n_train, n_holdout, notes)
-    record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": {"search": search, "full": full},
-              "answers": answers_path}
+    views = {"search": search, "full": full}
+    record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": views, "answers": answers_path}
     atomic_write(manifest, json.dumps(record, indent=1))
-    return RunData(task=task, views=record["views"], answers=answers_path)
+    return RunData(task=task, views=views, answers=answers_path)
 
 
 def _test_columns(intake: Intake) -> list[str] | None:

@@ -21,6 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -399,26 +400,26 @@ def _spec(sample: pd.DataFrame, labels: pd.DataFrame | None, label_columns: list
         col = values.iloc[:, 0]
         if not pd.api.types.is_numeric_dtype(col) and col.astype(str).str.contains(" ").mean() > 0.5:
             classes = sorted(set(as_strings(y.iloc[:, 0].dropna()))) if y is not None else []
-            return spec | {"kind": "ranked_labels", "classes": classes}, classes
+            return _shaped(spec, {"kind": "ranked_labels", "classes": classes}), classes
         if y is None:
             kind = "probability" if pd.api.types.is_float_dtype(col) and col.between(0, 1).all() else "label"
-            return spec | {"kind": kind}, []
+            return _shaped(spec, {"kind": kind}), []
         truth = y.iloc[:, 0].dropna()
         numeric = pd.api.types.is_numeric_dtype(truth)
         many = truth.nunique() > 20
         if numeric and (many or (pd.api.types.is_float_dtype(truth) and truth.nunique() > 10)):
-            return spec | {"kind": "targets"}, []
+            return _shaped(spec, {"kind": "targets"}), []
         classes = sorted(set(as_strings(truth.unique())), key=_class_order)
         wants_proba = (metric_hint is not None and metric_hint.needs_proba) or (
             pd.api.types.is_float_dtype(col) and not col.isin([0.0, 1.0]).all())
         if len(classes) == 2 and wants_proba:
             positive = _positive(classes, columns[0])
-            return spec | {"kind": "probability", "classes": classes, "positive_class": positive}, classes
-        return spec | {"kind": "label", "classes": classes}, classes
+            return _shaped(spec, {"kind": "probability", "classes": classes, "positive_class": positive}), classes
+        return _shaped(spec, {"kind": "label", "classes": classes}), classes
     if y is not None and all(c in label_columns for c in columns):
         if all(_binary(y[c]) for c in columns):
-            return spec | {"kind": "multilabel"}, []
-        return spec | {"kind": "targets"}, []
+            return _shaped(spec, {"kind": "multilabel"}), []
+        return _shaped(spec, {"kind": "targets"}), []
     if y is not None and len(label_columns) == 1:  # one label column, one prediction column per class
         truth = sorted(set(as_strings(y.iloc[:, 0].dropna().unique())), key=_class_order)
         by_norm = {_norm(c): c for c in columns}
@@ -429,8 +430,13 @@ def _spec(sample: pd.DataFrame, labels: pd.DataFrame | None, label_columns: list
         else:
             raise TaskError(f"the sample's {len(columns)} prediction columns do not match the "
                             f"{len(truth)} label values of '{label_columns[0]}'")
-        return spec | {"kind": "class_probabilities", "classes": columns}, classes
-    return spec | {"kind": "targets" if y is None else "multilabel"}, []
+        return _shaped(spec, {"kind": "class_probabilities", "classes": columns}), classes
+    return _shaped(spec, {"kind": "targets" if y is None else "multilabel"}), []
+
+
+def _shaped(spec: OutputSpec, changes: dict[str, Any]) -> OutputSpec:
+    """``spec`` with some fields decided (the keys are OutputSpec's own, by construction)."""
+    return cast(OutputSpec, {**spec, **changes})
 
 
 def _class_order(value: str) -> tuple[int, float | str]:
@@ -513,7 +519,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
             notes.append(f"{dropped:,} labelled rows of {source} have no label value; they are left out of "
                          "the agent's validation split")
             labels = labels[~missing]
-        fmt = "csv" if _is_table(source) else "json"
+        fmt: Literal["csv", "json"] = "csv" if _is_table(source) else "json"
         label_source = LabelSource(file=_shown_name(source), origin=source, format=fmt, key=key,
                                    label_columns=label_columns, n_rows=n_rows)
     else:
@@ -529,11 +535,10 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     test_items = train_items = None
     test_ids: list[str] | None = None
     if test_file:
-        key = id_column if id_column in test_columns else None
-        if key:
-            test_ids = list(raw_strings(_read_table(folder / test_file, usecols=[key], dtype=str,
-                                                    keep_default_na=False)[key]) if _is_table(test_file)
-                            else raw_strings(records_frame(read_records(folder / test_file))[key]))
+        if id_column in test_columns:
+            test_ids = list(raw_strings(_read_table(folder / test_file, usecols=[id_column], dtype=str,
+                                                    keep_default_na=False)[id_column]) if _is_table(test_file)
+                            else raw_strings(records_frame(read_records(folder / test_file))[id_column]))
     if test_ids is None:
         hit = find_items(folder, list(sample_ids), "test")
         if hit:

@@ -85,8 +85,8 @@ def judge(task: Task, answers_path: str, kind: str, ran_ok: bool, error: str, pr
         score = score_predictions(metric, task["output"], answers, predictions)
     except (InvalidPredictions, InvalidSubmission) as exc:
         return Verdict(False, None, "none", printed, str(exc))
-    claimed_better = printed is not None and metric.better(printed, score)
-    if claimed_better and abs(printed - score) > TOLERANCE_SE * bootstrap_se(metric, task, answers, predictions):
+    if printed is not None and metric.better(printed, score) and \
+            abs(printed - score) > TOLERANCE_SE * bootstrap_se(metric, task, answers, predictions):
         return Verdict(False, score, "agent", printed, untrusted=True, error=(
             f"untrusted: the script printed {printed:.6g} but its held-out predictions score {score:.6g}; "
             "report the score of your own validation split honestly"))

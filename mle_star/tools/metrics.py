@@ -72,9 +72,9 @@ class Metric:
 
     def better(self, new: float | None, old: float | None, strict: bool = True) -> bool:
         """True when ``new`` beats ``old``; a missing (or NaN) score never beats anything."""
-        if _missing(new):
+        if new is None or _missing(new):
             return False
-        if _missing(old):
+        if old is None or _missing(old):
             return True
         if strict:
             return new > old if self.higher_is_better else new < old
@@ -348,31 +348,11 @@ def get_metric(name: str) -> Metric:
     return METRICS[key]
 
 
-def _generic(lower_is_better: bool) -> Metric:
-    return Metric("custom", "score", not lower_is_better, False, implemented=False)
-
-
 def metric_of(task: Mapping[str, Any]) -> Metric:
     """The metric of a task record (its name, direction and whether mle-star implements it)."""
     if not task.get("metric_implemented", True):
         return custom_metric(task.get("description", "")).with_direction(not task["lower_is_better"])
     return get_metric(task["metric"]).with_direction(not task["lower_is_better"])
-
-
-# Kept for callers of the older free functions; they delegate to Metric.
-def is_better(new: float | None, old: float | None, lower_is_better: bool, strict: bool = True) -> bool:
-    """True when ``new`` beats ``old``; a missing score never beats anything."""
-    return _generic(lower_is_better).better(new, old, strict)
-
-
-def ranked(items: list[dict], lower_is_better: bool) -> list[dict]:
-    """The items with a ``score``, best first; equal scores keep their order."""
-    return _generic(lower_is_better).ranked(items)
-
-
-def best_of(items: list[dict], lower_is_better: bool) -> dict | None:
-    """The scored item with the best ``score`` (first wins ties); None if none scored."""
-    return _generic(lower_is_better).best_of(items)
 
 
 # ---------------------------------------------------------------- shape refinement
