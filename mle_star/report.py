@@ -98,6 +98,10 @@ def render_markdown(r: dict) -> str:
     ]
     if r.get("error"):
         lines += ["", f"**Error:** {r['error']}"]
+    if r.get("sandbox") and not str(r["sandbox"]).startswith("bwrap"):
+        lines += ["", f"**WARNING: scripts ran without the bubblewrap sandbox:** {r['sandbox']}"]
+    if t.get("notes"):
+        lines += ["", "## What the intake noticed", ""] + [f"- {note}" for note in t["notes"]]
     lines += ["", "## Solution paths", "", "| path | initial best | final |", "| --- | --- | --- |"]
     lines += [f"| {p['path_id']} | {p['initial_score']} | {p['final_score']} |" for p in r["paths"]]
     if r["ensemble"]:

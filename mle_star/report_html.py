@@ -128,6 +128,12 @@ def render_html(record: dict, run_dir: str | Path) -> str:
            "</table>"]
     if record.get("error"):
         out.append(f"<p class=\"error\">Error: {_esc(record['error'])}</p>")
+    if record.get("sandbox") and not str(record["sandbox"]).startswith("bwrap"):
+        out.append(f"<p class=\"error\">WARNING: scripts ran without the bubblewrap sandbox: "
+                   f"{_esc(record['sandbox'])}</p>")
+    if t.get("notes"):
+        out.append("<h2>What the intake noticed</h2><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in t["notes"])
+                   + "</ul>")
     out += ["<h2>Score over the run</h2>", score_plot(record)]
 
     out += ["<h2>Solution paths</h2><table><tr><th>path</th><th>initial best</th><th>final</th></tr>"]

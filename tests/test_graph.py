@@ -86,3 +86,15 @@ def test_time_limit_is_honoured_with_the_paper_settings(bc_task, tmp_path):
     counts = json.loads((run_dir / "run.json").read_text())["counts"]
     assert counts["inner_iterations"] < 2 * 4 * 4  # L x T x K were not all reached
     assert elapsed < 20 + 30, f"{elapsed:.0f} s for a 20 s limit"
+
+
+def test_a_run_without_the_sandbox_says_so_everywhere(bc_task, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    args = ["run", str(bc_task), "--run-dir", str(run_dir), "--sandbox", "none", "--num-candidates", "1",
+            "--outer-loops", "0", "--parallel-solutions", "1", "--ensemble-rounds", "0"]
+    assert main(args) == 0
+    assert "WARNING" in capsys.readouterr().err
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["sandbox"].startswith("none") and record["counts"]["unsandboxed_runs"] == 1
+    assert "without the bubblewrap sandbox" in (run_dir / "report.html").read_text()
+    assert "without the bubblewrap sandbox" in (run_dir / "report.md").read_text()

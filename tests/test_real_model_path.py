@@ -220,6 +220,9 @@ def _role_cases():
     card = r.ModelCard(model_name="CatBoost", example_code="...")
     history = [PlanScore(plan="p", score=0.5)]
     return [
+        (r.METRIC_READER, r.MetricReaderInputs(task=task),
+         'It is the zebra distance.\n```json\n{"metric": "zebra distance", "higher_is_better": false}\n```',
+         r.MetricReading(metric="zebra distance", higher_is_better=False)),
         (r.RETRIEVER, r.RetrieverInputs(task=task, search_results=[card], num_candidates=4),
          '```json\n[{"model_name": "CatBoost", "example_code": "..."}]\n```', [card]),
         (r.INIT_CODER, r.InitCoderInputs(task=task, candidate=card), FENCED, SCRIPT),
@@ -344,6 +347,7 @@ def test_a_served_model_that_writes_a_correct_image_script_gets_its_submission(t
     assert record["fallback"] is None and record["journal"][0]["score_source"] == "agent"
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize("status", ["401", "404"])
 def test_a_refused_model_stops_the_run_at_the_start(bc_task, tmp_path, monkeypatch, capsys, status):
     """A bad key or an unknown model is fatal: exit 2 with the reason, no offline fallback, no script run."""

@@ -96,6 +96,7 @@ def test_resume_of_a_finished_run_changes_nothing(uninterrupted):
     assert (uninterrupted / "executions.jsonl").read_text() == before
 
 
+@pytest.mark.bad_input
 def test_run_refuses_to_overwrite_a_run(uninterrupted, bc_task):
     done = subprocess.run(_cli("run", str(bc_task), "--run-dir", str(uninterrupted)), capture_output=True, text=True)
     assert done.returncode == 2 and "mle-star resume" in done.stderr

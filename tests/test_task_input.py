@@ -104,6 +104,7 @@ CASES = [
 ]
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(("label", "change", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_a_clear_error_before_any_script(bc_task, tmp_path, capsys, label, change, message):
     task = _broken(bc_task, tmp_path, change)
@@ -137,11 +138,13 @@ def test_an_unknown_metric_is_not_an_error(bc_task, tmp_path):
     assert data.answers == "" and "holdout.csv" not in data.views["search"]
 
 
+@pytest.mark.bad_input
 def test_unknown_metric_flag_exits_2(bc_task, tmp_path, capsys):
     assert main(["run", str(bc_task), "--metric", "banana", "--run-dir", str(tmp_path / "r")]) == 2
     assert "unknown metric 'banana'" in capsys.readouterr().err
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(("flag", "value", "message"), [
     ("--num-candidates", "0", "num_candidates must be at least 1"),
     ("--script-timeout", "nan", "script_timeout must be a finite number"),
@@ -153,12 +156,14 @@ def test_bad_settings_exit_2(bc_task, tmp_path, capsys, flag, value, message):
     assert message in capsys.readouterr().err and not (tmp_path / "r").exists()
 
 
+@pytest.mark.bad_input
 def test_an_unknown_sandbox_mode_is_refused_by_the_parser(bc_task, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["run", str(bc_task), "--sandbox", "chroot", "--run-dir", str(tmp_path / "r")])
     assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
+@pytest.mark.bad_input
 def test_a_run_dir_that_is_not_a_run_is_refused_and_untouched(bc_task, tmp_path, capsys):
     precious = tmp_path / "my-notes"
     precious.mkdir()
@@ -168,6 +173,7 @@ def test_a_run_dir_that_is_not_a_run_is_refused_and_untouched(bc_task, tmp_path,
     assert sorted(p.name for p in precious.iterdir()) == ["thesis.tex"]
 
 
+@pytest.mark.bad_input
 def test_resume_refuses_a_changed_task_folder(bc_task, tmp_path, capsys):
     task = _broken(bc_task, tmp_path, lambda t: None)
     run_dir = tmp_path / "run"
@@ -224,3 +230,31 @@ def test_every_task_shape_becomes_facts_and_a_split(tmp_path, name, kind, metric
     if intake.test_items:
         folder = search[intake.test_items["dir"]]
         assert len(os.listdir(folder)) == intake.test_items["n_files"] == intake.n_test
+
+
+@pytest.mark.bad_input
+def test_an_example_never_overwrites_a_folder(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    assert main(["example", "breast-cancer", str(tmp_path / "mine")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+
+
+def test_a_metric_known_only_from_prose_is_read_by_the_model(bc_task, tmp_path):
+    """mle-star does not implement the metric: the model names it and its direction (the
+    offline engineer answers with the rule-based reading of the same words)."""
+    from conftest import runtime, scripted
+
+    from mle_star.nodes.prepare import prepare
+
+    task = _broken(bc_task, tmp_path, lambda t: (t / "description.md").write_text(
+        "# Tumours\n\n## Evaluation\n\nSubmissions are scored with the zebra distance between predicted and "
+        "observed classes (a score of zero is perfect).\n"))
+    reply = '```json\n{"metric": "zebra distance", "higher_is_better": false}\n```'
+    out = prepare({"task_dir": str(task), "run_dir": str(tmp_path / "run")}, runtime(llm=scripted(reply)))
+    assert out["task"]["metric_title"] == "zebra distance" and out["task"]["lower_is_better"] is True
+    assert out["task"]["scoring"] == "self_reported" and out["counts"]["model_calls"] == 1
+    offline = prepare({"task_dir": str(task), "run_dir": str(tmp_path / "run2")}, runtime(model="offline"))
+    assert offline["task"]["lower_is_better"] is True  # "zero is perfect": lower is better

@@ -46,6 +46,7 @@ from mle_star.prompts.roles import (
     LeakageFixInputs,
     LeakageInputs,
     MergerInputs,
+    MetricReaderInputs,
     RefinerCoderInputs,
     RefinerPlannerInputs,
     RetrieverInputs,
@@ -333,8 +334,17 @@ def _float(text: str) -> float | None:
     return value if value == value else None
 
 
+def metric_reader(p: MetricReaderInputs) -> str:
+    """The rule-based reading of a metric's name and direction from the description's words."""
+    from mle_star.tools.metrics import custom_metric, guess_direction
+
+    direction = guess_direction(p.task["description"])
+    return json_reply({"metric": custom_metric(p.task["description"]).title,
+                       "higher_is_better": True if direction is None else direction})
+
+
 HANDLERS: dict[str, Callable[[Any], str]] = {
-    "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage_checker": data_usage,
+    "metric_reader": metric_reader, "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage_checker": data_usage,
     "ablation": ablation, "ablation_summarizer": ablation_summary, "extractor": extractor,
     "refiner_coder": refiner_coder, "refiner_planner": refiner_planner,
     "ensemble_planner": ensemble_planner, "ensembler": ensembler,

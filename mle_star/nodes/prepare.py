@@ -10,12 +10,28 @@ from langgraph.runtime import Runtime
 
 from mle_star.config import Context
 from mle_star.models import OFFLINE, model_id
+from mle_star.nodes.ask import ask, settings
 from mle_star.prompts import ROLES
-from mle_star.state import MLEStarState
+from mle_star.prompts.roles import METRIC_READER, MetricReaderInputs
+from mle_star.state import MLEStarState, Task
 from mle_star.telemetry import Recorder, emit
+from mle_star.tools.code import ReplyError
 from mle_star.tools.dataview import prepare_run_data
 from mle_star.tools.intake import default_run_dir, read_task
 from mle_star.tools.sandbox import probe
+
+
+def read_metric(ctx: Context, rec: Recorder, task: Task) -> Task:
+    """A metric mle-star does not implement: the model reads its name and direction from the
+    description (the offline engineer answers with the rule-based reading)."""
+    try:
+        reading = ask(ctx, rec, METRIC_READER, MetricReaderInputs(task=task, settings=settings(ctx)))
+    except ReplyError as exc:
+        return task | {"notes": [*task["notes"], f"the metric reader's reply was unusable ({exc}); the direction "
+                                                  "comes from the description's wording"]}
+    return task | {"metric_title": reading.metric, "lower_is_better": not reading.higher_is_better,
+                   "notes": [*task["notes"], f"the model reads the metric as {reading.metric!r}, "
+                                             f"{'higher' if reading.higher_is_better else 'lower'} is better"]}
 
 
 def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
@@ -28,6 +44,8 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
         emit({"event": "notice", "text": f"WARNING: {sandbox.warning}"})
     intake = read_task(state["task_dir"], state.get("metric"), state.get("lower_is_better"))
     task = prepare_run_data(intake, run_dir, ctx.seed).task
+    if not task["metric_implemented"] and state.get("lower_is_better") is None:
+        task = read_metric(ctx, rec, task)
     started = state.get("started") or time.time()
     models = {role: model_id(ctx, role) for role in ROLES}
     if ctx.model == "auto" and OFFLINE in models.values():

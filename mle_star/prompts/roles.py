@@ -786,9 +786,47 @@ labelled rows, predict the test rows and write ./final/submission.csv, keeping t
 )
 
 
+# == 0. Metric reader: a metric the project does not implement, read from the prose ==========
+
+class MetricReaderInputs(RoleInputs):
+    pass  # the description in the task is all it reads
+
+
+class MetricReading(BaseModel):
+    """The metric reader's reply: the metric in a few words, and its direction."""
+
+    metric: str
+    higher_is_better: bool
+
+
+def _accept_reading(reply: MetricReading, inputs: MetricReaderInputs) -> MetricReading:
+    if not reply.metric.strip():
+        raise ReplyError("name the metric in a few words")
+    return MetricReading(metric=reply.metric.strip()[:80], higher_is_better=reply.higher_is_better)
+
+
+METRIC_READER: Role[MetricReaderInputs, MetricReading] = Role(
+    name="metric_reader",
+    does="Reads an evaluation metric the description defines only in prose, and whether higher is better.",
+    template="""# Competition
+{description}
+
+# Task
+Read the Evaluation section: name the metric submissions are scored with in a few words, and
+say whether a higher score is better. Answer with JSON in a ```json block:
+{{"metric": "...", "higher_is_better": true or false}}""",
+    inputs=MetricReaderInputs,
+    render=lambda i: {},
+    parse=_json_parser(MetricReading, _accept_reading, _first),
+    schema=MetricReading,
+    accept=_accept_reading,
+    temperature=CHECK,
+)
+
+
 ROLES: dict[str, Role[Any, Any]] = {
     role.name: role
-    for role in (RETRIEVER, INIT_CODER, MERGER, DATA_USAGE_CHECKER, ABLATION, ABLATION_SUMMARIZER, EXTRACTOR,
-                 REFINER_CODER, REFINER_PLANNER, ENSEMBLE_PLANNER, ENSEMBLER, LEAKAGE_CHECKER, LEAKAGE_FIXER,
-                 DEBUGGER, SUBMISSION)
+    for role in (METRIC_READER, RETRIEVER, INIT_CODER, MERGER, DATA_USAGE_CHECKER, ABLATION, ABLATION_SUMMARIZER,
+                 EXTRACTOR, REFINER_CODER, REFINER_PLANNER, ENSEMBLE_PLANNER, ENSEMBLER, LEAKAGE_CHECKER,
+                 LEAKAGE_FIXER, DEBUGGER, SUBMISSION)
 }

@@ -558,6 +558,12 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
 
     chosen = _metric(hint, description, spec, metric, lower_is_better, notes)
     modality = _modality(folder, label_source, test_items or train_items, archives, inventory)
+    items = test_items or train_items
+    if modality == "audio" and items and not items["pattern"].lower().endswith(".wav") and \
+            not any(f.lower().endswith(".wav") for f in _folder_files(folder / items["dir"], 5)
+                    if (folder / items["dir"]).is_dir()):
+        notes.append("the audio clips are not WAV files: the offline engineer cannot decode them and writes a "
+                     "class-prior submission (a real model's scripts may decode them)")
     text_columns = _text_columns(inventory, label_source, label_columns)
     target_min = (float(np.nanmin(labels[label_columns].to_numpy(dtype=float)))
                   if labels is not None and spec["kind"] == "targets" else None)
