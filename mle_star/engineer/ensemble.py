@@ -11,7 +11,7 @@ leave no such file (scripts the engineer did not write) are blended from their o
 
 from __future__ import annotations
 
-from mle_star.engineer.scripts import RUN_IN_FOLDER, literal
+from mle_star.engineer.scripts import RUN_IN_FOLDER, WRITE_PREDICTIONS, literal
 from mle_star.engineer.shapes import (
     AS_TEXT,
     THRESHOLDS,
@@ -174,13 +174,7 @@ ID = {task["id_column"]!r}
 
 {_FALLBACK}
 
-def write_predictions(path: str, ids, P: np.ndarray) -> None:
-    frame = pd.DataFrame({{ID: np.asarray(ids)}})
-    for name, values in to_output(P).items():
-        frame[name] = values
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    frame[[ID, *COLUMNS]].to_csv(path, index=False)
-
+{WRITE_PREDICTIONS}
 
 folders, printed = [], []
 for i, source in enumerate(MEMBERS):

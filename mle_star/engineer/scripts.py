@@ -51,3 +51,13 @@ def assigned_literals(code: str, names: tuple[str, ...]) -> dict[str, object]:
                 except ValueError:
                     continue
     return found
+
+
+# Writes predictions in the sample submission's columns (script text shared by solutions and ensembles).
+WRITE_PREDICTIONS = """def write_predictions(path: str, ids, P: np.ndarray) -> None:
+    frame = pd.DataFrame({ID: np.asarray(ids)})
+    for name, values in to_output(P).items():
+        frame[name] = values
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    frame[[ID, *COLUMNS]].to_csv(path, index=False)
+"""

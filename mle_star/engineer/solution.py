@@ -19,6 +19,7 @@ from mle_star.engineer.blocks import (
     render_target,
 )
 from mle_star.engineer.loaders import render_load
+from mle_star.engineer.scripts import WRITE_PREDICTIONS
 from mle_star.engineer.shapes import (
     AS_TEXT,
     THRESHOLDS,
@@ -136,13 +137,7 @@ def _main(shape: Shape) -> str:
 {stratify}    return train_test_split(rows, test_size=0.2, random_state=SEED, stratify=stratify)
 
 
-def write_predictions(path: str, ids, P: np.ndarray) -> None:
-    frame = pd.DataFrame({{ID: np.asarray(ids)}})
-    for name, values in to_output(P).items():
-        frame[name] = values
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    frame[[ID, *COLUMNS]].to_csv(path, index=False)
-
+{WRITE_PREDICTIONS}
 
 labelled, holdout, test = load_data()
 y = encode_truth(labelled)
