@@ -211,6 +211,9 @@ def run(args: argparse.Namespace) -> int:
                      "(nothing was touched)")
     run_dir.mkdir(parents=True, exist_ok=True)
     ctx.run_dir = str(run_dir)
+    # A resumed node asks its model again; with the run's own reply cache it gets the same reply,
+    # so a real model's scripts are the same code and finished ones are reused, not re-run.
+    ctx.cache_path = ctx.cache_path or str(run_dir / "replies.sqlite")
     inputs = {"task_dir": str(Path(args.task_dir).resolve()), "run_dir": str(run_dir)}
     if args.metric:
         inputs["metric"] = args.metric

@@ -50,7 +50,8 @@ class Context:
     retry_backoff: float = setting(2.0, doc="First retry delay in seconds (doubles each time, jittered).",
                                    minimum=0)
     parse_retries: int = setting(2, doc="Re-asks when a reply cannot be parsed.", minimum=0)
-    cache_path: str = setting("", doc="SQLite file caching model replies, so a re-run costs no model calls.",
+    cache_path: str = setting("", doc="SQLite file caching model replies, so a re-run costs no model calls (the CLI "
+                                      "keeps one per run in RUN_DIR/replies.sqlite when none is given).",
                               aliases=("--cache",))
     prices_file: str = setting("", doc="JSON price table (USD per million tokens) for cost estimates.",
                                aliases=("--prices",))

@@ -100,3 +100,61 @@ def test_resume_of_a_finished_run_changes_nothing(uninterrupted):
 def test_run_refuses_to_overwrite_a_run(uninterrupted, bc_task):
     done = subprocess.run(_cli("run", str(bc_task), "--run-dir", str(uninterrupted)), capture_output=True, text=True)
     assert done.returncode == 2 and "mle-star resume" in done.stderr
+
+
+class _Fickle:
+    """A model that never gives the same script twice (a random comment in each), whose first
+    script crashes and whose first debugger call fails like a lost connection."""
+
+    @staticmethod
+    def build():
+        import uuid
+
+        from langchain_core.language_models.chat_models import BaseChatModel
+        from langchain_core.messages import AIMessage
+        from langchain_core.outputs import ChatGeneration, ChatResult
+
+        from mle_star.engineer.model import answer
+        from mle_star.prompts import PAYLOAD_KEY
+
+        class Fickle(BaseChatModel):
+            failed: list = []
+
+            @property
+            def _llm_type(self) -> str:
+                return "fickle"
+
+            def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+                payload = messages[-1].additional_kwargs[PAYLOAD_KEY]
+                if payload["role"] == "debugger" and not self.failed:
+                    self.failed.append(True)
+                    raise RuntimeError("simulated crash of the agent mid-node")
+                if payload["role"] == "init_coder":
+                    text = f"```python\n# {uuid.uuid4()}\nraise SystemExit('first try')\n```"
+                else:
+                    text = answer(payload)
+                return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+        return Fickle()
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_resumed_node_gets_the_same_replies_so_finished_scripts_are_reused(bc_task, tmp_path, cached):
+    """A real model answers differently each time; the run's reply cache makes a resumed node get
+    the replies it had, so its finished scripts are reused instead of run again."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from mle_star import Context, build_graph
+    from mle_star.models import ModelUnavailable, use_model
+
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "fickle"}}
+    ctx = Context(model=use_model(_Fickle.build()), num_candidates=1, outer_loops=0, parallel_solutions=1,
+                  ensemble_rounds=0, check_leakage=False, script_timeout=120,
+                  cache_path=str(tmp_path / "replies.sqlite") if cached else "")
+    with pytest.raises(ModelUnavailable):
+        graph.invoke({"task_dir": str(bc_task), "run_dir": str(tmp_path / "run")}, config, context=ctx)
+    out = graph.invoke(None, config, context=ctx)
+    assert out["submission_path"]
+    runs = [json.loads(line)["name"] for line in (tmp_path / "run" / "executions.jsonl").read_text().splitlines()]
+    assert (runs.count("path0/init_0") == 1) is cached  # without the cache, the new reply's script ran again
