@@ -10,7 +10,6 @@ import json
 import os
 import sqlite3
 import sys
-import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import fields
 from pathlib import Path
@@ -21,43 +20,6 @@ from mle_star.tools.files import atomic_write
 
 EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
 PRESET_FIELDS = tuple(f.name for f in fields(Context) if f.metadata.get("presets"))
-
-
-class Progress:
-    """Renders the custom stream: stage, loop position and best score, one line each."""
-
-    def __init__(self, stream=None, lower: bool | None = None):
-        self.stream, self.lower, self.best, self.t0 = stream, lower, None, time.time()
-
-    def _better(self, score: float | None, best: float | None) -> bool:
-        from mle_star.tools.metrics import Metric
-
-        return Metric("progress", "score", higher_is_better=not self.lower, needs_proba=False).better(score, best)
-
-    def __call__(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == "notice":
-            self._line(event["text"])
-        elif kind == "task":
-            self.lower = event["lower_is_better"]
-            self._line(f"task {event['name']}: {event['modality']} {event['type']}, metric {event['metric']} "
-                       f"({'lower' if self.lower else 'higher'} is better, scores {event['scoring'].replace('_', '-')});"
-                       f" run dir {event['run_dir']}")
-        elif kind == "stage" and event["node"] not in ("execute", "leakage_checker", "debugger"):
-            score = event.get("score")
-            if event["node"] not in ("ablation", "submission") and self._better(score, self.best):
-                self.best = score
-            where = f"path {event['path']} " if event.get("path") is not None else ""
-            shown = f" score={score:.5f}" if isinstance(score, float) else ""
-            best = f"{self.best:.5f}" if self.best is not None else "none yet"
-            self._line(f"{where}{event['node']}{shown} | best={best} | {str(event.get('detail', ''))[:90]}")
-        elif kind == "script_started":
-            self._line(f"script {event['name']} started")
-        elif kind == "script_finished" and not event.get("ok"):
-            self._line(f"script {event['name']} failed after {event['duration']:.1f}s")
-
-    def _line(self, text: str) -> None:
-        print(f"[{time.time() - self.t0:7.1f}s] {text}", file=self.stream or sys.stderr, flush=True)
 
 
 def ask_reviewer(request: dict) -> dict:
@@ -117,6 +79,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-star", description="MLE-STAR machine-learning engineering agent")
+    parser.add_argument("--version", action="version", version=f"mle-star {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="solve a task folder and write a validated submission")
     run.add_argument("task_dir")
@@ -146,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("out_dir")
     example.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default 0)")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mle-star")
+    except PackageNotFoundError:
+        from mle_star import __version__
+
+        return __version__
 
 
 def _example_names() -> list[str]:
@@ -302,13 +276,14 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     from mle_star.graph import build_graph
     from mle_star.models import ModelRefused, ModelUnavailable
     from mle_star.state import MLEStarInput
+    from mle_star.terminal import Progress
     from mle_star.tools.intake import TaskError
     from mle_star.tools.sandbox import SandboxUnavailable
 
     graph = build_graph().compile(checkpointer=saver, name="mle-star")
     # One thread per run directory, so runs can share a Postgres database.
     config: RunnableConfig = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
-    progress = Progress()
+    progress = Progress(time_limit=ctx.time_limit)
     # Finished means no task at all is pending. (`next` alone is not enough: a run killed just
     # after a node finished has that node's writes saved but its step not yet committed.) A run
     # killed before its first checkpoint has neither: it starts again from its saved inputs.

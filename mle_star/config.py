@@ -16,6 +16,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 SandboxMode = Literal["auto", "bwrap", "none"]
+ExecutorKind = Literal["local", "ray"]
 
 
 def _cpu_count() -> int:
@@ -81,6 +82,11 @@ class Context:
     sandbox: SandboxMode = setting("auto", doc="Script containment: 'auto' (bubblewrap if it works here, else "
                                                "process limits with a loud warning), 'bwrap' (required) or 'none'.",
                                    choices=get_args(SandboxMode))
+    executor: ExecutorKind = setting("local", doc="Where scripts run: 'local' processes, or 'ray' tasks on a Ray "
+                                                  "cluster (pip install 'mle-star[ray]').",
+                                     choices=get_args(ExecutorKind))
+    ray_address: str = setting("", doc="The Ray cluster to use with --executor ray (default: RAY_ADDRESS, else "
+                                       "a local Ray instance).")
     subsample_rows: int = setting(30000, doc="Training rows used while searching.", minimum=1)
     seed: int = setting(42, doc="Seed for the offline engineer and the generated scripts.")
     # -- the run --------------------------------------------------------------------------------

@@ -9,11 +9,8 @@ node, and a resumed run re-enters it cheaply because the runner reuses finished 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -25,31 +22,11 @@ from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
 from mle_star.state import Attempt, AttemptKind, ExecState
 from mle_star.telemetry import Recorder, emit
-from mle_star.tools.dataview import MANIFEST
+from mle_star.tools.executor import make_executor, run_data
 from mle_star.tools.judge import judge, outputs_for
-from mle_star.tools.runner import Limits, ScriptRunner, default_limits
-from mle_star.tools.sandbox import probe
 
 CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
 LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time
-
-
-def runner(ctx: Context, run_dir: str) -> ScriptRunner:
-    """The run's script runner: its data views come from the manifest prepare wrote."""
-    data = run_data(run_dir)
-    return ScriptRunner(run_dir, data["views"], sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
-                        max_parallel=ctx.max_parallel, limits=limits(ctx))
-
-
-def limits(ctx: Context) -> Limits:
-    base = default_limits(ctx.max_parallel)
-    if ctx.script_memory_gb > 0:
-        return replace(base, memory_bytes=int(ctx.script_memory_gb * 1024**3))
-    return base
-
-
-def run_data(run_dir: str) -> dict:
-    return json.loads((Path(run_dir) / "data" / MANIFEST).read_text())
 
 
 def execution_name(state: ExecState) -> str:
@@ -68,7 +45,7 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
         timeout = min(timeout, max(30.0, float(state.get("deadline", float("inf"))) - time.time()))
     kind, task = state["kind"], state["task"]
     view = "full" if kind == "submission" else "search"
-    result = runner(ctx, state["run_dir"]).run(state["code"], name, view=view, timeout=timeout,
+    result = make_executor(ctx, state["run_dir"]).run(state["code"], name, view=view, timeout=timeout,
                                                outputs=outputs_for(kind, task))
     verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
                     result.printed_score, result.outputs, result.output_errors)

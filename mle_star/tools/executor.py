@@ -1,0 +1,46 @@
+"""Where scripts run: local processes (the default) or Ray tasks on a cluster.
+
+Every executor runs a script the same way (the runner's sandbox, limits and declared outputs)
+and returns an ExecResult whose trusted record lives in the driver's run folder. The graph,
+the model calls and the checkpoints always stay in the driver.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from mle_star.config import Context
+from mle_star.tools.dataview import MANIFEST
+from mle_star.tools.runner import ExecResult, Limits, ScriptRunner, default_limits
+from mle_star.tools.sandbox import probe
+
+
+class Executor(Protocol):
+    def run(self, code: str, name: str, *, view: str = "search", timeout: float | None = None,
+            outputs: tuple[str, ...] = (), salt: str = "") -> ExecResult: ...
+
+
+def run_data(run_dir: str | Path) -> dict:
+    """What prepare laid out for the run: its data views and where the answers are."""
+    return json.loads((Path(run_dir) / "data" / MANIFEST).read_text())
+
+
+def limits(ctx: Context) -> Limits:
+    base = default_limits(ctx.max_parallel)
+    if ctx.script_memory_gb > 0:
+        return replace(base, memory_bytes=int(ctx.script_memory_gb * 1024**3))
+    return base
+
+
+def make_executor(ctx: Context, run_dir: str) -> Executor:
+    """The run's executor, from ``ctx.executor``."""
+    views = run_data(run_dir)["views"]
+    if ctx.executor == "ray":
+        from mle_star.tools.ray_executor import RayExecutor
+
+        return RayExecutor(run_dir, views, ctx)
+    return ScriptRunner(run_dir, views, sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
+                        max_parallel=ctx.max_parallel, limits=limits(ctx))
