@@ -21,9 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+from mle_star.automl import normalised, run_baseline
 from mle_star.config import Context
 from mle_star.tools.files import atomic_write
-from mle_star.tools.intake import TaskError, data_folder
+from mle_star.tools.intake import TaskError, data_folder, read_task
 from mle_star.tools.metrics import Metric
 from mle_star.tools.sandbox import SandboxMode
 
@@ -100,7 +101,7 @@ def baseline(task: Path, out: Path, timeout: float, sandbox: SandboxMode) -> Pat
 def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop", only: list[str] | None = None,
               time_limit: float = 900.0, script_timeout: float = 600.0, seed: int = 42,
               overrides: dict | None = None, grader: str | None = None, with_baseline: bool = True,
-              sandbox: SandboxMode = "auto") -> list[dict]:
+              sandbox: SandboxMode = "auto", against: tuple[str, ...] = ()) -> list[dict]:
     tasks_dir, out_dir = Path(tasks_dir).resolve(), Path(out_dir).resolve()
     tasks = find_tasks(tasks_dir, only)
     if not tasks:
@@ -140,8 +141,18 @@ def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop"
             except TaskError as exc:
                 row["baseline"], row["baseline_error"] = None, str(exc)
             row["baseline_wall_time"] = round(time.time() - start, 1)
+        for framework in against:  # AutoML given the same wall time as this mle-star run
+            found = run_baseline(framework, read_task(task), out_dir / task.name / framework, wall)
+            row[framework] = grade(grader, task, Path(found["submission"])).get("score") if "submission" in found \
+                else None
+            if "error" in found:
+                row[f"{framework}_error"] = found["error"]
+        if against:
+            scored = [row[f] for f in against if row.get(f) is not None]
+            best = (max if higher else min)(scored) if scored and higher is not None else None
+            row["normalised"] = normalised(row["score"], meta["null_score"], best)
         rows.append(row)
-        write_tables(rows, out_dir, settings)
+        write_tables(rows, out_dir, settings, against)
     return rows
 
 
@@ -156,15 +167,27 @@ def f(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, int | float) else "—"
 
 
-def write_tables(rows: list[dict], out_dir: Path, settings: dict) -> None:
-    atomic_write(out_dir / "results.json", json.dumps({"settings": settings, "results": rows}, indent=1))
-    lines = ["| task | metric | mle-star | baseline | null | beats baseline | final val | wall s | model calls | "
-             "executions |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def write_tables(rows: list[dict], out_dir: Path, settings: dict, against: tuple[str, ...] = ()) -> None:
+    atomic_write(out_dir / "results.json", json.dumps({"settings": settings, "against": list(against),
+                                                       "results": rows}, indent=1))
+    extra = "".join(f" {fw} |" for fw in against) + (" normalised |" if against else "")
+    lines = ["| task | metric | mle-star | baseline | null | beats baseline |" + extra
+             + " final val | wall s | model calls | executions |",
+             "|" + " --- |" * (10 + len(against) + bool(against))]
     for r in rows:
+        cells = "".join(f" {f(r.get(fw))} |" for fw in against) + (f" {f(r.get('normalised'))} |" if against else "")
         lines.append(f"| {r['task']} | {r['metric']} | {f(r['score'])}{'' if r['valid'] else ' (invalid)'} | "
                      f"{f(r.get('baseline'))} | {f(r['null_score'])} | "
-                     f"{'yes' if beats(r['score'], r.get('baseline'), r['higher_is_better']) else 'no'} | "
+                     f"{'yes' if beats(r['score'], r.get('baseline'), r['higher_is_better']) else 'no'} |{cells} "
                      f"{f(r['final_validation'])} | {r['wall_time']} | {r['model_calls']} | {r['executions']} |")
     wins = sum(beats(r["score"], r.get("baseline"), r["higher_is_better"]) for r in rows)
     lines += ["", f"mle-star beats the single-XGBoost baseline on {wins} of {len(rows)} tasks. Settings: {settings}"]
+    for fw in against:
+        won = sum(beats(r["score"], r.get(fw), r["higher_is_better"]) for r in rows)
+        lines.append(f"mle-star beats {fw} (same wall time) on {won} of {len(rows)} tasks.")
+    scores = sorted(r["normalised"] for r in rows if r.get("normalised") is not None)
+    if scores:
+        lines.append(f"Median normalised score (s - null) / (best baseline - null): {scores[len(scores) // 2]:.3f}")
+    for r in rows:
+        lines += [f"- {r['task']}: {r[k]}" for k in sorted(r) if k.endswith("_error")]
     atomic_write(out_dir / "results.md", "\n".join(lines) + "\n")

@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "filled in (default: grade.py beside the tasks), e.g. "
                                         "\"mlebench grade-sample {submission} {competition}\"")
     bench.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the baseline runs")
+    bench.add_argument("--against", default="", help="AutoML baselines given the same wall time as each run: "
+                                                     "autogluon,flaml (optional installs; MLE_STAR_AUTOML_PYTHON "
+                                                     "may name another Python that has them)")
     bench.add_argument("--task-time-limit", type=float, default=900.0, help="seconds per task (default 900)")
     bench.add_argument("--script-timeout", type=float, default=600.0, dest="script_timeout")
     bench.add_argument("--seed", type=int, default=42)
@@ -168,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = {f.name: getattr(args, f.name, None) for f in fields(Context)}
     if args.role_model:
         overrides["role_models"] = ",".join(args.role_model)
+    if args.time_limit is not None and args.spare_time is None:
+        overrides["spare_time"] = True  # a time limit the user chose is time to use
     try:
         ctx = Context.from_env(**overrides)
         ctx.validate()
@@ -200,14 +205,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
+    from mle_star.automl import FRAMEWORKS
     from mle_star.bench import run_bench
 
     loops = PRESET_FIELDS
+    unknown = [a for a in args.against.split(",") if a and a not in FRAMEWORKS]
+    if unknown:
+        return _fail(f"unknown AutoML baseline {unknown[0]!r} (known: {', '.join(FRAMEWORKS)})")
     try:
         rows = run_bench(args.tasks_dir, args.out, preset=args.preset,
                          only=args.tasks.split(",") if args.tasks else None, time_limit=args.task_time_limit,
                          script_timeout=args.script_timeout, seed=args.seed, grader=args.grader,
                          with_baseline=args.baseline, sandbox=args.sandbox,
+                         against=tuple(a for a in args.against.split(",") if a),
                          overrides={k: getattr(args, k) for k in loops if getattr(args, k) is not None})
     except FileNotFoundError as exc:
         return _fail(str(exc))

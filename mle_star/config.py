@@ -87,6 +87,8 @@ class Context:
                                      choices=get_args(ExecutorKind))
     ray_address: str = setting("", doc="The Ray cluster to use with --executor ray (default: RAY_ADDRESS, else "
                                        "a local Ray instance).")
+    spare_time: bool = setting(False, doc="Keep refining past T outer steps while the time limit leaves room "
+                                          "(the CLI turns it on when --time-limit is given).")
     subsample_rows: int = setting(30000, doc="Training rows used while searching.", minimum=1)
     seed: int = setting(42, doc="Seed for the offline engineer and the generated scripts.")
     # -- the run --------------------------------------------------------------------------------

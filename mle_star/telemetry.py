@@ -32,15 +32,21 @@ class Recorder:
     started: float = field(default_factory=time.time)
     counts: Counter = field(default_factory=Counter)
     usage: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, float] = field(default_factory=dict)  # seconds in scripts and model calls
     scripts: list[str] = field(default_factory=list)  # journal names of the attempts this stage ran
     findings: list[dict] = field(default_factory=list)  # leakage found (and fixed or not)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] += n
 
-    def merge(self, counts: dict | None, usage: dict | None) -> None:
+    def merge(self, counts: dict | None, usage: dict | None, timing: dict | None = None) -> None:
         self.counts.update(counts or {})
         self.usage = add_numbers(self.usage, usage)
+        self.timing = add_numbers(self.timing, timing)
+
+    def spent(self, what: str, seconds: float) -> None:
+        """Seconds spent in ``what`` ("scripts", "model_calls"): where the run's wall time went."""
+        self.timing = add_numbers(self.timing, {what: round(seconds, 3)})
 
     def model_call(self, role: str, reply: BaseMessage, model: str) -> None:
         meta = getattr(reply, "usage_metadata", None) or {}
@@ -58,4 +64,5 @@ class Recorder:
                  **({"scripts": self.scripts} if self.scripts else {}),
                  **({"leakage": self.findings} if self.findings else {}), **(stage_extra or {})}
         emit({"event": "stage", **stage})
-        return {"stages": [stage], "counts": dict(self.counts), "usage": self.usage, **updates}
+        return {"stages": [stage], "counts": dict(self.counts), "usage": self.usage, "timing": self.timing,
+                **updates}

@@ -21,20 +21,47 @@ def time_left(state: Mapping[str, Any]) -> float:
     return float(state.get("deadline", float("inf"))) - time.time()
 
 
-def search_time_left(state: PathState, ctx: Context) -> bool:
-    """May a search loop take another step? Only if, after it, there is still time for the
-    ensemble and the final run (sized from how long the current best solution takes)."""
+ABLATION_RUNS = 4  # an ablation study runs the solution and about three variants
+
+
+def solution_seconds(state: Mapping[str, Any]) -> float:
+    """How long the path's current solution took to run (measured)."""
     best = journal.find(state.get("journal", []), state.get("best"))
-    duration = float(best["duration"]) if best else 0.0
-    reserve = 0.1 * ctx.time_limit + (2 * ctx.parallel_solutions + 2) * duration
-    return time_left(state) > reserve + duration
+    return float(best["duration"]) if best else 0.0
+
+
+def final_seconds(task: Mapping[str, Any], ctx: Context, duration: float) -> float:
+    """The final script's time: the searched solution's, scaled to every labelled row (the
+    search subsampled them), once per ensemble member when an ensemble may win."""
+    used = max(1, min(task.get("n_train") or 1, ctx.subsample_rows))
+    scale = max(1.0, ((task.get("n_train") or 0) + (task.get("n_holdout") or 0)) / used)
+    members = ctx.parallel_solutions if ctx.ensemble_rounds > 0 else 1
+    return duration * scale * members
+
+
+def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rounds: int | None = None) -> float:
+    """Time kept for the final script and ``rounds`` ensemble rounds (default: up to two; more
+    rounds run only if time is left), from measured durations, plus a small margin."""
+    done = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
+    per_round = max(done) if done else max(3.0, duration)  # until one ran: about one solution run
+    rounds = min(ctx.ensemble_rounds, 2) if rounds is None else rounds
+    return final_seconds(state["task"], ctx, duration) + rounds * per_round + 0.02 * ctx.time_limit + 3.0
+
+
+def search_time_left(state: PathState, ctx: Context, runs: float = 1.0, rounds: int | None = None) -> bool:
+    """May a search loop take another step of about ``runs`` solution runs? Only if, after it,
+    the reserve for the ensemble and the final script is still there."""
+    duration = solution_seconds(state)
+    return time_left(state) > reserve_seconds(state, ctx, duration, rounds) + runs * duration
 
 
 def ensemble_time_left(state: MLEStarState, ctx: Context) -> bool:
-    """Another ensemble round retrains every member; the final ensemble does so twice."""
+    """Another ensemble round (it blends saved predictions), and still time for the final script."""
     finals = [journal.find(state.get("journal", []), n) for n in state.get("finals", [])]
-    members = sum(float(a["duration"]) for a in finals if a)
-    return time_left(state) > 3 * members + 0.02 * ctx.time_limit
+    duration = max((float(a["duration"]) for a in finals if a), default=0.0)
+    rounds = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
+    per_round = max(rounds) if rounds else max(3.0, duration)
+    return time_left(state) > final_seconds(state["task"], ctx, duration) + per_round + 5.0
 
 
 # -- one solution path -----------------------------------------------------------------------
@@ -57,10 +84,14 @@ def merge_next(state: PathState, runtime: Runtime[Context]
 
 
 def start_outer_step(state: PathState, runtime: Runtime[Context]) -> Literal["ablation", "path_result"]:
-    ctx = runtime.context
-    if state.get("outer_step", 0) < ctx.outer_loops and search_time_left(state, ctx):
-        return "ablation"
-    return "path_result"
+    """The next outer step: T of them, or more while the time limit leaves room (spare_time);
+    the first one needs only time for its ablation and one refinement, so short limits get one."""
+    ctx, t = runtime.context, state.get("outer_step", 0)
+    if ctx.outer_loops == 0 or (t >= ctx.outer_loops and not ctx.spare_time):
+        return "path_result"
+    if t == 0:  # the first step is what the search is for: keep only the final script's time for it
+        return "ablation" if search_time_left(state, ctx, runs=ABLATION_RUNS, rounds=0) else "path_result"
+    return "ablation" if search_time_left(state, ctx, runs=ABLATION_RUNS + 1) else "path_result"
 
 
 def after_extractor(state: PathState, runtime: Runtime[Context]) -> Literal["refiner_coder", "accept_refinement"]:

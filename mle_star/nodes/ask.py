@@ -9,6 +9,7 @@ the provider's structured output when it has one; the text parser is the fallbac
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, TypeVar
 
 from langchain_core.exceptions import OutputParserException
@@ -61,6 +62,15 @@ def _call(ctx: Context, rec: Recorder, role: Role, model: BaseChatModel, structu
           messages: list[BaseMessage], name: str) -> tuple[str, Any]:
     """One model call: (reply text, the parsed schema object or None)."""
     on_retry = lambda exc: rec.count("model_retries")  # noqa: E731
+    started = time.monotonic()
+    try:
+        return _reply(ctx, rec, role, model, structured, messages, name, on_retry)
+    finally:
+        rec.spent("model_calls", time.monotonic() - started)
+
+
+def _reply(ctx: Context, rec: Recorder, role: Role, model: BaseChatModel, structured: Any,
+           messages: list[BaseMessage], name: str, on_retry: Any) -> tuple[str, Any]:
     if structured is None:
         reply = invoke(ctx, lambda: model.invoke(messages), on_retry)
         rec.model_call(role.name, reply, name)

@@ -3,6 +3,9 @@ earlier plan and score) and the ensembler implements it; the best round is kept.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from langgraph.runtime import Runtime
 
 from mle_star import journal
@@ -18,6 +21,7 @@ from mle_star.prompts.roles import (
 from mle_star.state import Attempt, MLEStarState, PlanScore
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
+from mle_star.tools.judge import TEST, VALID
 from mle_star.tools.metrics import metric_of
 
 
@@ -25,6 +29,23 @@ def members(state: MLEStarState) -> list[Attempt]:
     """Each path's final solution, in path order."""
     finals = [journal.get(state["journal"], name) for name in state.get("finals", [])]
     return sorted(finals, key=lambda a: a["path_id"] or 0)
+
+
+def saved_predictions(run_dir: str, finals: list[Attempt]) -> str:
+    """A folder holding each member's saved predictions (member_<i>/), for the ensemble script to
+    blend without retraining; "" when a member saved none. Copied once: the files are small."""
+    folder = Path(run_dir) / "data" / "members"
+    for i, member in enumerate(finals):
+        outputs = Path(member["workdir"]) / "outputs"
+        target = folder / f"member_{i}"
+        if not (outputs / VALID).is_file() and not (outputs / TEST).is_file():
+            return ""
+        if (target / ".from").is_file() and (target / ".from").read_text() == member["name"]:
+            continue
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(outputs, target)
+        (target / ".from").write_text(member["name"])
+    return str(folder)
 
 
 def ensemble_history(state: MLEStarState) -> list[PlanScore]:
@@ -61,12 +82,15 @@ def ensembler(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     finals = members(state)
     plan = state["ensemble_plan"]
     name = f"ensemble_r{r}"
+    saved = saved_predictions(state["run_dir"], finals)
     inputs = EnsemblerInputs(task=task, settings=settings(ctx), solutions=[a["code"] for a in finals],
-                             scores=[a["score"] for a in finals], plan=plan)
+                             scores=[a["score"] for a in finals], plan=plan,
+                             member_dirs=[f"members/member_{i}" for i in range(len(finals))] if saved else [])
     try:
         code = ask(ctx, rec, ENSEMBLER, inputs)
         result, attempts = run_checked(ctx, rec, state, code, name, "ensemble", plan=plan, step=f"round {r}",
-                                       parent=finals[0]["name"] if finals else None)
+                                       parent=finals[0]["name"] if finals else None,
+                                       extra_inputs={"members": saved} if saved else None)
     except ReplyError as exc:
         result = not_run(name, "ensemble", str(exc), plan=plan, step=f"round {r}")
         attempts = [result]

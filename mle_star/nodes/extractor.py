@@ -18,12 +18,21 @@ def extractor(state: PathState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("extractor", path)
+    refined = state.get("refined_blocks", [])
+    tried = [a["plan"] for a in journal.of_kind(state["journal"], "refinement", path)]
     inputs = ExtractorInputs(task=task, settings=settings(ctx, path), code=best["code"], score=best["score"],
-                             summaries=state.get("ablation_summaries", []),
-                             refined_blocks=state.get("refined_blocks", []))
+                             summaries=state.get("ablation_summaries", []), refined_blocks=refined,
+                             tried_plans=tried)
     try:
         target = ask(ctx, rec, EXTRACTOR, inputs)
     except ReplyError as exc:
-        return rec.update(detail=f"no usable block: {exc}", code_block="", plan="", inner_step=0)
+        if not refined:
+            return rec.update(detail=f"no usable block: {exc}", code_block="", plan="", inner_step=0)
+        # Every block was refined already: re-target the most impactful one, with fresh plans.
+        rec.count("retargets")
+        try:
+            target = ask(ctx, rec, EXTRACTOR, inputs.model_copy(update={"refined_blocks": []}))
+        except ReplyError as again:
+            return rec.update(detail=f"no usable block: {again}", code_block="", plan="", inner_step=0)
     return rec.update(detail=target.plan, code_block=target.code_block, plan=target.plan, inner_step=0,
                       stage_extra={"code_block": target.code_block})

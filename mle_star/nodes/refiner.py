@@ -17,7 +17,7 @@ from mle_star.prompts.roles import (
     RefinerCoderInputs,
     RefinerPlannerInputs,
 )
-from mle_star.state import PathState
+from mle_star.state import PathState, PlanScore
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError, extract_code, replace_block
 from mle_star.tools.metrics import metric_of
@@ -65,7 +65,11 @@ def refiner_planner(state: PathState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("refiner_planner", path)
-    history = journal.plan_history(state["journal"], path, _step(state.get("outer_step", 0)) + " ")
+    # every plan of this step, and those earlier steps tried on the same block (re-targeting)
+    step = _step(state.get("outer_step", 0)) + " "
+    history = [PlanScore(plan=a["plan"], score=a["score"] if a["ok"] else None)
+               for a in journal.of_kind(state["journal"], "refinement", path)
+               if a["step"].startswith(step) or a["target_block"] == state["code_block"]]
     inputs = RefinerPlannerInputs(task=task, settings=settings(ctx, path), code_block=state["code_block"],
                                   history=history, base_score=best["score"])
     try:

@@ -9,6 +9,8 @@ node, and a resumed run re-enters it cheaply because the runner reuses finished 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -45,12 +47,20 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
         timeout = min(timeout, max(30.0, float(state.get("deadline", float("inf"))) - time.time()))
     kind, task = state["kind"], state["task"]
     view = "full" if kind == "submission" else "search"
-    result = make_executor(ctx, state["run_dir"]).run(state["code"], name, view=view, timeout=timeout,
-                                               outputs=outputs_for(kind, task))
+    extra = state.get("extra_inputs") or {}
+    views = None
+    if extra:  # this script also sees extra entries (an ensemble: its members' saved predictions)
+        entries = run_data(state["run_dir"])["views"][view] | extra
+        view = f"{view}-{hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12]}"
+        views = {view: entries}
+    result = make_executor(ctx, state["run_dir"], views).run(state["code"], name, view=view, timeout=timeout,
+                                                             outputs=outputs_for(kind, task))
     verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
                     result.printed_score, result.outputs, result.output_errors)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
+    if not result.cached:
+        rec.spent("scripts", result.duration)
     rec.count("untrusted_scripts", int(verdict.untrusted))
     emit({"event": "script_finished", "name": name, "score": verdict.score, "ok": verdict.ok,
           "duration": result.duration})
@@ -98,16 +108,17 @@ run_and_debug = build_run_and_debug().compile(checkpointer=False, name="run_and_
 
 
 def run_checked(ctx: Context, rec: Recorder, state: Mapping[str, Any], code: str, name: str, kind: AttemptKind, *,
-                parent: str | None = None, plan: str = "", target_block: str = "",
-                step: str = "") -> tuple[Attempt, list[Attempt]]:
+                parent: str | None = None, plan: str = "", target_block: str = "", step: str = "",
+                extra_inputs: dict[str, str] | None = None) -> tuple[Attempt, list[Attempt]]:
     """Run ``code`` through the run-and-debug subgraph: (the last attempt, every attempt)."""
     out = run_and_debug.invoke(
         {"task": state["task"], "run_dir": state["run_dir"], "name": name, "kind": kind, "code": code, "attempt": 0,
          "deadline": state.get("deadline", float("inf")), "path_id": state.get("path_id"), "parent": parent,
-         "plan": plan, "target_block": target_block, "step": step, "journal": []},
+         "plan": plan, "target_block": target_block, "step": step, "journal": [],
+         "extra_inputs": extra_inputs or {}},
         context=ctx,
     )
-    rec.merge(out.get("counts"), out.get("usage"))
+    rec.merge(out.get("counts"), out.get("usage"), out.get("timing"))
     attempts: list[Attempt] = out.get("journal", [])
     rec.scripts += [a["name"] for a in attempts]
     rec.findings += [f for a in attempts for f in a["leakage"] if f["status"] != "No Data Leakage"]

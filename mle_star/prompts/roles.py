@@ -473,6 +473,7 @@ class ExtractorInputs(RoleInputs):
     score: float | None
     summaries: list[str]
     refined_blocks: list[str]
+    tried_plans: list[str] = Field(default_factory=list)  # every plan this path already tried, to be fresh
 
 
 class TargetBlock(BaseModel):
@@ -623,10 +624,19 @@ informed by their scores. Answer with the plan only.""",
 
 # == 6b. Ensembler ============================================================================
 
+def _saved_members(inputs: EnsemblerInputs) -> str:
+    if not inputs.member_dirs:
+        return "(none: the solutions must be run to get their predictions)"
+    return "\n".join(f"- solution {n + 1}: ./input/{d}/ holds valid_predictions.csv (held-out rows), "
+                     "test_predictions.csv and, when the solution saved it, inner_valid.npz (its internal "
+                     "validation predictions with their labels)" for n, d in enumerate(inputs.member_dirs))
+
+
 class EnsemblerInputs(RoleInputs):
     solutions: list[str]  # each path's final script
     scores: list[float | None]
     plan: str
+    member_dirs: list[str] = Field(default_factory=list)  # under ./input/: each solution's saved predictions
 
 
 ENSEMBLER: Role[EnsemblerInputs, str] = Role(
@@ -641,12 +651,17 @@ ENSEMBLER: Role[EnsemblerInputs, str] = Role(
 # Ensemble plan
 {plan}
 
+# Saved predictions
+{saved}
+
 # Task
-Implement the plan as one script that trains the solutions, blends their validation predictions
-and reports the ensemble's validation score.
+Implement the plan as one script that blends the solutions' predictions and reports the
+ensemble's validation score. Blend the saved predictions when you can (seconds, no retraining):
+fit weights or a meta-learner on the solutions' internal validation predictions, then apply them
+to their held-out and test predictions.
 {rules}""",
     inputs=EnsemblerInputs,
-    render=lambda i: {"plan": i.plan, "solutions": "\n\n".join(
+    render=lambda i: {"plan": i.plan, "saved": _saved_members(i), "solutions": "\n\n".join(
         f"## Solution {n + 1} (score {s})\n```python\n{c}\n```" for n, (c, s) in enumerate(zip(i.solutions, i.scores,
                                                                                              strict=True)))},
     parse=_code,

@@ -144,6 +144,7 @@ class Telemetry(TypedDict, total=False):
     stages: Annotated[list[dict], operator.add]
     counts: Annotated[dict[str, int], add_numbers]
     usage: Annotated[dict[str, Any], add_numbers]
+    timing: Annotated[dict[str, float], add_numbers]  # seconds spent in scripts and in model calls
 
 
 # -- top level ---------------------------------------------------------------------------------
@@ -252,6 +253,7 @@ class ExecState(Telemetry, total=False):
     step: str
     code: str
     attempt: int  # debug round
+    extra_inputs: dict[str, str]  # entries this script sees beside the run's view (name -> host path)
     result: dict
     leakage: list[dict]
     journal: Annotated[list[Attempt], operator.add]

@@ -35,9 +35,10 @@ def limits(ctx: Context) -> Limits:
     return base
 
 
-def make_executor(ctx: Context, run_dir: str) -> Executor:
-    """The run's executor, from ``ctx.executor``."""
-    views = run_data(run_dir)["views"]
+def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, str]] | None = None) -> Executor:
+    """The run's executor, from ``ctx.executor``; ``extra_views`` adds views for single scripts
+    (an ensemble's view also holds its members' saved predictions)."""
+    views = run_data(run_dir)["views"] | (extra_views or {})
     if ctx.executor == "ray":
         from mle_star.tools.ray_executor import RayExecutor
 

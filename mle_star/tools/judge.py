@@ -23,6 +23,7 @@ from mle_star.tools.scoring import InvalidPredictions, as_strings, score_predict
 from mle_star.tools.submission import InvalidSubmission, validate_submission
 
 VALID, TEST, FINAL = "valid_predictions.csv", "test_predictions.csv", "final/submission.csv"
+INNER = "inner_valid.npz"  # optional: a script's internal validation predictions, which ensembles blend
 BOOTSTRAP_ROWS, BOOTSTRAP_ROUNDS, TOLERANCE_SE = 2000, 60, 4.0
 
 
@@ -40,12 +41,13 @@ class Verdict:
 
 
 def outputs_for(kind: str, task: Task) -> tuple[str, ...]:
-    """The files a script of this kind must write (relative to its work folder)."""
+    """The files a script of this kind writes (relative to its work folder): the predictions it
+    must write, and its internal validation predictions when it saves them (for ensembles)."""
     if kind == "ablation":
         return ()
     if kind == "submission":
         return (FINAL,)
-    return (VALID, TEST) if task["scoring"] == "agent" else (TEST,)
+    return (VALID, TEST, INNER) if task["scoring"] == "agent" else (TEST, INNER)
 
 
 def _read(path: str) -> pd.DataFrame:
