@@ -32,7 +32,9 @@ def breakdown(state: Mapping[str, Any], cores: int | None = None) -> dict[str, f
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     timing = state.get("timing", {})
     scripts, model = float(timing.get("scripts", 0.0)), float(timing.get("model_calls", 0.0))
+    core_seconds = float(timing.get("script_core_seconds", scripts))  # a script alone may use every core
     overhead = max(0.0, wall - busy_seconds(state.get("stages", [])))
-    return {"wall": round(wall, 1), "scripts": round(scripts, 1), "model_calls": round(model, 1),
-            "graph_overhead": round(overhead, 2), "graph_overhead_share": round(overhead / wall, 4),
-            "cores": cores, "parallelism": round(scripts / (wall * cores), 3)}
+    return {"wall": round(wall, 1), "scripts": round(scripts, 1), "script_core_seconds": round(core_seconds, 1),
+            "model_calls": round(model, 1), "graph_overhead": round(overhead, 2),
+            "graph_overhead_share": round(overhead / wall, 4), "cores": cores,
+            "parallelism": round(min(1.0, core_seconds / (wall * cores)), 3)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -27,8 +28,14 @@ from mle_star.telemetry import Recorder, emit
 from mle_star.tools.executor import make_executor, run_data
 from mle_star.tools.judge import judge, outputs_for
 
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
 LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time
+ALONE_KINDS = {"ensemble", "submission", "fallback"}  # they run one at a time: give them every core
 
 
 def execution_name(state: ExecState) -> str:
@@ -53,14 +60,16 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
         entries = run_data(state["run_dir"])["views"][view] | extra
         view = f"{view}-{hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12]}"
         views = {view: entries}
-    result = make_executor(ctx, state["run_dir"], views).run(state["code"], name, view=view, timeout=timeout,
-                                                             outputs=outputs_for(kind, task))
+    threads = cpu_count() if kind in ALONE_KINDS else max(1, cpu_count() // ctx.max_parallel)
+    result = make_executor(ctx, state["run_dir"], views, threads).run(state["code"], name, view=view,
+                                                                      timeout=timeout, outputs=outputs_for(kind, task))
     verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
                     result.printed_score, result.outputs, result.output_errors)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
     if not result.cached:
         rec.spent("scripts", result.duration)
+        rec.spent("script_core_seconds", result.duration * min(threads, cpu_count()))
     rec.count("untrusted_scripts", int(verdict.untrusted))
     emit({"event": "script_finished", "name": name, "score": verdict.score, "ok": verdict.ok,
           "duration": result.duration})

@@ -35,13 +35,15 @@ def limits(ctx: Context) -> Limits:
     return base
 
 
-def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, str]] | None = None) -> Executor:
+def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, str]] | None = None,
+                  threads: int | None = None) -> Executor:
     """The run's executor, from ``ctx.executor``; ``extra_views`` adds views for single scripts
-    (an ensemble's view also holds its members' saved predictions)."""
+    (an ensemble's view also holds its members' saved predictions); ``threads`` overrides the
+    BLAS/OpenMP threads of a script that runs alone (default: CPUs / max_parallel)."""
     views = run_data(run_dir)["views"] | (extra_views or {})
     if ctx.executor == "ray":
         from mle_star.tools.ray_executor import RayExecutor
 
         return RayExecutor(run_dir, views, ctx)
     return ScriptRunner(run_dir, views, sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
-                        max_parallel=ctx.max_parallel, limits=limits(ctx))
+                        max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads)
