@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 
-from mle_star.engineer.blocks import default_params
 from mle_star.engineer.model import answer
 from mle_star.engineer.moves import plan_tag
+from mle_star.engineer.params import default_params
 from mle_star.engineer.recipe import block_span, default_recipe, parse_recipe, render_solution
 from mle_star.engineer.scripts import literal
 from mle_star.prompts import ROLES, Settings
@@ -73,7 +73,7 @@ def test_refiner_applies_exactly_the_planned_change(task_facts):
     assert plan_tag(plan) == ("model", "xgb_slow_learning")
     new = ask("refiner_coder", task_facts, code_block=block, plan=plan)
     params = parse_recipe(new)["model"]["models"][0]["params"]
-    start = default_params("xgboost", task_facts["task_type"])
+    start = default_params("xgboost", task_facts)
     assert params["learning_rate"] == start["learning_rate"] / 2
     assert params["n_estimators"] == start["n_estimators"] * 2
     assert {k: v for k, v in params.items() if k not in ("learning_rate", "n_estimators")} == \
@@ -141,7 +141,7 @@ def test_weighted_ensemble_fits_weights_on_validation_predictions(tmp_path, diab
 def test_planner_exploits_what_beat_the_current_score(task_facts):
     code = render_solution(task_facts, default_recipe(task_facts, "xgboost"))
     block = block_span(code, "model")
-    start = default_params("xgboost", task_facts["task_type"])
+    start = default_params("xgboost", task_facts)
     history = [{"plan": "[model:xgb_slow_learning] a", "score": 0.95},  # better than 0.90
                {"plan": "[model:add_hgb] b", "score": 0.85}]  # worse
     plan_for = lambda h: ask("refiner_planner", task_facts, code_block=block, history=h, base_score=0.90)  # noqa: E731
@@ -167,12 +167,13 @@ def test_extractor_turns_a_winning_ablation_variant_into_the_plan(task_facts):
 def test_ensemble_planner_learns_from_history(task_facts):
     plans = []
     history: list[dict] = []
-    for score in (0.90, 0.95, 0.91, 0.92, 0.93):
+    for score in (0.90, 0.95, 0.91, 0.92, 0.93, 0.89):
         plan = ask("ensemble_planner", task_facts, scores=[0.9, 0.9], history=history)
         plans.append(plan_tag(plan)[1])
         history.append({"plan": plan, "score": score})
     assert plans[:2] == ["mean", "weighted"]
-    assert plans[2] == "best_two"  # weighting beat equal weights: the other weighting plan comes next
+    assert plans[2:4] == ["stack", "best_two"]  # weighting beat equal weights: the other learnt plans come next
+    assert set(plans) == {"mean", "weighted", "stack", "best_two", "rank_mean", "geometric"}  # AUC: ranks too
     assert len(set(plans)) == len(plans)  # no plan repeats while untried ones remain
     again = plan_tag(ask("ensemble_planner", task_facts, scores=[0.9, 0.9], history=history))[1]
     assert again == "weighted"  # all tried: the best one

@@ -18,6 +18,7 @@ from test_engineer_support import (  # noqa: F401 - fixtures
 )
 
 from mle_star.engineer.leakage import find_leak, find_leaks
+from mle_star.engineer.recipe import block_span
 from mle_star.prompts.roles import ALL_USED, ModelCard
 from mle_star.tools.code import extract_code, replace_block
 
@@ -169,8 +170,13 @@ def test_a_planted_leak_is_found_named_and_fixed(pattern, bc, tmp_path):
 def test_the_engineers_own_scripts_are_not_flagged(name, task_dirs, tmp_path):
     data = prepared(task_dirs(name), tmp_path / "run")
     task = data.task
-    codes = [code_of("init_coder", task, candidate=ModelCard(model_name=m)) for m in ("XGBoost", "logistic")]
-    codes.append(code_of("ensembler", task, solutions=codes, scores=[None, None], plan="[ensemble:weighted] x"))
+    codes = [code_of("init_coder", task, candidate=ModelCard(model_name=m)) for m in ("XGBoost", "logistic",
+                                                                                       "LightGBM")]
+    codes.append(code_of("ensembler", task, solutions=codes, scores=[None, None, None], plan="[ensemble:weighted] x"))
+    codes.append(code_of("ensembler", task, solutions=codes[:3], scores=[0.5, 0.5, 0.5], plan="[ensemble:stack] x",
+                         member_dirs=["members/member_0", "members/member_1", "members/member_2"]))
+    bagged = code_of("refiner_coder", task, code_block=block_span(codes[2], "model"), plan="[model:bag_seeds] x")
+    codes.append(codes[2].replace(block_span(codes[2], "model"), bagged))
     codes.append(code_of("submission", task, code=codes[0], score=None))
     codes.append(code_of("ablation", task, code=codes[0], score=None, previous_summaries=[], refined_blocks=[]))
     for code in codes:

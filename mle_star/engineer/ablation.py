@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
-from mle_star.engineer.blocks import default_params
+from mle_star.engineer.params import available, default_model
 from mle_star.engineer.recipe import block_span, render_block
 from mle_star.engineer.scripts import RUN_IN_FOLDER, literal
 
@@ -46,17 +46,23 @@ def ablated(kind: str, spec: dict, task: dict) -> tuple[dict | None, str]:
         return None, ""
     if kind == "model":
         first = spec["models"][0]
-        plain = {"models": [{"family": first["family"], "params": default_params(first["family"], task["task_type"]),
-                             "weight": 1.0}]}
+        plain = {"models": [default_model(first["family"], task)]}
         if plain != spec:
             return plain, f"single default {first['family']} model"
-        items = bool(task.get("train_items") or task.get("test_items"))
-        other = "hgb" if first["family"] != "hgb" and not task.get("text_columns") and not items else "linear"
-        if other == first["family"]:
-            other = "xgboost"
-        return ({"models": [{"family": other, "params": default_params(other, task["task_type"]), "weight": 1.0}]},
-                f"{other} instead of {first['family']}")
+        other = other_family(first["family"], task)
+        return {"models": [default_model(other, task)]}, f"{other} instead of {first['family']}"
     return None, ""
+
+
+def other_family(family: str, task: dict) -> str:
+    """The family an ablation compares a single default model against: the other leading
+    boosting library for boosted trees, LightGBM for everything else (linear for LightGBM on
+    items, whose features a linear model often reads as well)."""
+    if family == "lightgbm":
+        items = bool(task.get("train_items") or task.get("test_items"))
+        return "linear" if items or task.get("text_columns") else "xgboost"
+    return "lightgbm" if available("lightgbm") and family != "lightgbm" else \
+        ("linear" if family != "linear" else "xgboost")
 
 
 def _ablated_load(spec: dict) -> tuple[dict | None, str]:

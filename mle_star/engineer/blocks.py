@@ -7,10 +7,10 @@ header comment, so the engineer can read back and change exactly one block of a 
 from __future__ import annotations
 
 import json
-from typing import Any
 
-TREE_FAMILIES = ("xgboost", "hgb", "random_forest", "extra_trees", "prior")
-SPARSE_FAMILIES = ("xgboost", "linear")  # families that take TF-IDF matrices
+TREE_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "prior")
+SPARSE_FAMILIES = ("xgboost", "lightgbm", "linear")  # families that take TF-IDF matrices
+NAN_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb")  # families that handle missing numbers themselves
 
 
 def header(kind: str, spec: dict) -> str:
@@ -19,23 +19,6 @@ def header(kind: str, spec: dict) -> str:
 
 def footer(kind: str) -> str:
     return f"# end of {kind} block\n"
-
-
-def default_params(family: str, task_type: str) -> dict[str, Any]:
-    regression = task_type in ("regression", "multi_regression", "ordinal")
-    if family == "xgboost":
-        return {"n_estimators": 400, "learning_rate": 0.06, "max_depth": 6, "subsample": 0.8,
-                "colsample_bytree": 0.8, "min_child_weight": 1, "reg_lambda": 1.0}
-    if family == "hgb":
-        return {"max_iter": 300, "learning_rate": 0.06, "max_leaf_nodes": 31, "l2_regularization": 0.0}
-    if family in ("random_forest", "extra_trees"):
-        leaf = 1 if family == "random_forest" else 2
-        return {"n_estimators": 300, "min_samples_leaf": leaf, "max_features": 0.5 if regression else "sqrt"}
-    if family == "linear":
-        return {"alpha": 1.0} if regression else {"C": 1.0}
-    if family == "prior":
-        return {}
-    raise ValueError(f"unknown model family '{family}'")
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -115,7 +98,7 @@ def make_preprocessor(family: str, num: list, cat: list, text: list):
     trees = family in {TREE_FAMILIES!r}
     parts = []
     if num:
-        if family in ("xgboost", "hgb"):
+        if family in {NAN_FAMILIES!r}:
             parts.append(("num", "passthrough", num))
         elif trees:
             parts.append(("num", SimpleImputer(strategy="median"), num))
@@ -164,6 +147,10 @@ def decode_target(z: np.ndarray) -> np.ndarray:
 _ESTIMATORS = {
     ("xgboost", "regressor"): ("from xgboost import XGBRegressor", "XGBRegressor", "tree_method='hist', n_jobs=THREADS, random_state=SEED"),
     ("xgboost", "classifier"): ("from xgboost import XGBClassifier", "XGBClassifier", "tree_method='hist', n_jobs=THREADS, random_state=SEED"),
+    ("lightgbm", "regressor"): ("from lightgbm import LGBMRegressor", "LGBMRegressor", "n_jobs=THREADS, random_state=SEED, verbose=-1"),
+    ("lightgbm", "classifier"): ("from lightgbm import LGBMClassifier", "LGBMClassifier", "n_jobs=THREADS, random_state=SEED, verbose=-1"),
+    ("catboost", "regressor"): ("from catboost import CatBoostRegressor", "CatBoostRegressor", "thread_count=THREADS, random_seed=SEED, verbose=0, allow_writing_files=False"),
+    ("catboost", "classifier"): ("from catboost import CatBoostClassifier", "CatBoostClassifier", "thread_count=THREADS, random_seed=SEED, verbose=0, allow_writing_files=False"),
     ("hgb", "regressor"): ("from sklearn.ensemble import HistGradientBoostingRegressor", "HistGradientBoostingRegressor", "random_state=SEED"),
     ("hgb", "classifier"): ("from sklearn.ensemble import HistGradientBoostingClassifier", "HistGradientBoostingClassifier", "random_state=SEED"),
     ("random_forest", "regressor"): ("from sklearn.ensemble import RandomForestRegressor", "RandomForestRegressor", "n_jobs=THREADS, random_state=SEED"),
@@ -178,15 +165,79 @@ _ESTIMATORS = {
 
 
 def render_model(spec: dict, estimator: str) -> str:
-    """``make_models()``; ``estimator`` is 'classifier' or 'regressor' (from the task's shape)."""
+    """``make_models()``; ``estimator`` is 'classifier' or 'regressor' (from the task's shape).
+
+    A model with ``stop`` (early-stopping rounds) or ``seeds`` > 1 is wrapped in ``Bagged``
+    (the script's training helper): copies fit with different seeds, averaged, each stopped
+    early on a slice of its own training rows."""
     imports, entries = [], []
     for m in spec["models"]:
         imp, cls, fixed = _ESTIMATORS[(m["family"], estimator)]
         if imp not in imports:
             imports.append(imp)
         args = ", ".join([f"{k}={v!r}" for k, v in sorted(m["params"].items())] + ([fixed] if fixed else []))
-        entries.append(f"        ({m['family']!r}, {cls}({args}), {float(m.get('weight', 1.0))!r}),")
+        made = f"{cls}({args})"
+        seeds, stop = int(m.get("seeds", 1)), int(m.get("stop", 0))
+        if seeds > 1 or stop:
+            made = f"Bagged({made}, seeds={seeds}, stop={stop})"
+        entries.append(f"        ({m['family']!r}, {made}, {float(m.get('weight', 1.0))!r}),")
     body = ('def make_models() -> list:\n'
             '    """(family, estimator, blend weight) for every model in the blend."""\n'
             + "".join(f"    {imp}\n" for imp in imports) + "\n    return [\n" + "\n".join(entries) + "\n    ]\n")
     return header("model", spec) + body + footer("model")
+
+
+BAGGED = '''class Bagged(BaseEstimator):
+    """An estimator averaged over `seeds` copies fit with different seeds. With `stop` > 0 each copy
+    stops adding trees once `stop` rounds bring no gain on a 10% slice of its own training rows (a
+    different slice per seed), never on the rows the script scores."""
+
+    def __init__(self, estimator=None, seeds: int = 1, stop: int = 0):
+        self.estimator, self.seeds, self.stop = estimator, seeds, stop
+
+    def fit(self, X, y):
+        self.fitted_ = []
+        for s in range(self.seeds):
+            model = clone(self.estimator)
+            key = "random_seed" if "random_seed" in model.get_params() else "random_state"
+            model.set_params(**{key: SEED + s})
+            if self.stop and X.shape[0] >= 200:
+                self.fitted_.append(fit_stopped(model, X, y, *stopping_slice(y, SEED + s), self.stop))
+            else:
+                self.fitted_.append(model.fit(X, y))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return np.mean([m.predict_proba(X) for m in self.fitted_], axis=0)
+
+    def predict(self, X) -> np.ndarray:
+        return np.mean([m.predict(X) for m in self.fitted_], axis=0)
+
+
+def stopping_slice(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows to fit, rows to stop on): 10% set aside, every class kept among the fitted rows."""
+    rows = np.random.default_rng(seed).permutation(len(y))
+    fit, stop = rows[len(rows) // 10:], rows[: len(rows) // 10]
+    if y.dtype.kind in "iub":  # class codes: a class seen only in the slice goes back to the fitted rows
+        back = np.isin(y[stop], np.setdiff1d(y[stop], y[fit]))
+        fit, stop = np.concatenate([fit, stop[back]]), stop[~back]
+    return fit, stop
+
+
+def fit_stopped(model, X, y: np.ndarray, fit: np.ndarray, stop: np.ndarray, rounds: int):
+    """Fit a boosting model on `fit` rows, stopping once `rounds` rounds bring no gain on `stop` rows."""
+    name = type(model).__name__
+    if len(stop) == 0:
+        return model.fit(X, y)
+    if name.startswith("XGB"):
+        return model.set_params(early_stopping_rounds=rounds).fit(X[fit], y[fit], eval_set=[(X[stop], y[stop])],
+                                                                  verbose=False)
+    if name.startswith("LGBM"):
+        import lightgbm
+
+        return model.fit(X[fit], y[fit], eval_set=[(X[stop], y[stop])],
+                         callbacks=[lightgbm.early_stopping(rounds, verbose=False)])
+    if name.startswith("CatBoost"):
+        return model.fit(X[fit], y[fit], eval_set=(X[stop], y[stop]), early_stopping_rounds=rounds, verbose=False)
+    return model.fit(X, y)  # a model without early stopping learns from every row
+'''

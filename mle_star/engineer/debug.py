@@ -14,6 +14,7 @@ from copy import deepcopy
 
 from mle_star.engineer.ablation import ablation_variants, render_ablation
 from mle_star.engineer.ensemble import ensemble_plan, render_ensemble
+from mle_star.engineer.params import MODULES, default_model
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
     complete,
@@ -40,12 +41,23 @@ def simpler_recipes(task: dict, recipe: dict, error: str) -> list[tuple[dict, st
     """Ever simpler recipes, each with what it changes; the first that changes the script is used."""
     full = complete(task, recipe, _family(recipe))
     steps: list[tuple[dict, str]] = [(full, "Re-written cleanly from the solution's recorded choices.")]
+    missing = re.search(r"No module named '(\w+)'", error)
+    if missing and missing.group(1) in MODULES.values():
+        swapped = deepcopy(full)
+        for m in swapped["model"]["models"]:
+            if MODULES.get(m["family"]) == missing.group(1):
+                m.clear()
+                m.update(default_model("xgboost" if missing.group(1) != "xgboost" else "hgb", task))
+        steps.append((swapped, f"{missing.group(1)} cannot be imported here: its model is replaced by a default "
+                               f"{swapped['model']['models'][0]['family']} model."))
     if any(word in error for word in SLOW):
         lighter = deepcopy(full)
         for m in lighter["model"]["models"]:
-            for param in ("n_estimators", "max_iter"):
+            for param in ("n_estimators", "max_iter", "iterations"):
                 if param in m["params"]:
                     m["params"][param] = max(50, int(m["params"][param]) // 2)
+            if int(m.get("seeds", 1)) > 1:  # averaging seeds multiplies the time
+                m["seeds"] = 1
         if lighter["load"].get("size"):
             lighter["load"]["size"] = max(8, int(lighter["load"]["size"]) // 2)
         if lighter["load"].get("bands"):
@@ -88,13 +100,15 @@ def _failed_member(error: str) -> int | None:
 
 
 def debug_ensemble(task: dict, code: str, error: str, subsample: int, seed: int) -> tuple[str, str]:
-    found = assigned_literals(code, ("MEMBERS", "PLAN"))
-    listed = found.get("MEMBERS")
+    found = assigned_literals(code, ("MEMBERS", "PLAN", "SAVED", "SCORES"))
+    listed, saved, scores = found.get("MEMBERS"), found.get("SAVED"), found.get("SCORES")
     members: list[str] = list(listed) if isinstance(listed, list | tuple) else []
+    saved_dirs = [str(d) for d in saved] if isinstance(saved, list) and len(saved) == len(members) else []
+    known = list(scores) if isinstance(scores, list) and len(scores) == len(members) else None
     plan = ensemble_plan(found.get("PLAN"))
     final = re.search(r"^FINAL = True", code, re.M) is not None
     failed = _failed_member(error)
-    if failed is not None and failed < len(members):
+    if failed is not None and failed < len(members):  # members were retrained: saved predictions did not serve
         member = members[failed]
         member_error = error.split("failed", 1)[-1]
         if parse_recipe(member):
@@ -109,7 +123,7 @@ def debug_ensemble(task: dict, code: str, error: str, subsample: int, seed: int)
             note = "The only member failed; it is replaced by a baseline solution."
         return render_ensemble(members, plan, task, final=final, seed=seed), note
     if plan != "mean":
-        fixed = render_ensemble(members, "mean", task, final=final, seed=seed)
+        fixed = render_ensemble(members, "mean", task, final=final, seed=seed, saved=saved_dirs, scores=known)
         if fixed.strip() != code.strip():
             return fixed, "The blend failed; the members are averaged with equal weights instead."
     solo = members[0] if members else ""

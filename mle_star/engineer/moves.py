@@ -13,8 +13,10 @@ from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
 
-from mle_star.engineer.blocks import default_params
+from mle_star.engineer.blocks import SPARSE_FAMILIES
+from mle_star.engineer.params import BOOSTED, available, default_model
 
+BAG = "bag_seeds"  # averaging seeds: proposed once plans stop helping
 TAG_RE = re.compile(r"^\s*\[(\w+):([\w.+*-]+)\]")
 
 
@@ -61,14 +63,23 @@ def _tune(family: str, **changes: float) -> Callable[[dict, dict], dict | None]:
 
 def _add(family: str) -> Callable[[dict, dict], dict | None]:
     def apply(spec: dict, task: dict) -> dict | None:
-        if any(m["family"] == family for m in _models(spec)):
+        if any(m["family"] == family for m in _models(spec)) or not available(family):
             return None
-        if family in ("hgb", "random_forest", "extra_trees") and task.get("text_columns"):
+        if family not in SPARSE_FAMILIES and task.get("text_columns"):
             return None  # these cannot read TF-IDF text features
         new = deepcopy(spec)
-        new["models"].append({"family": family, "params": default_params(family, task["task_type"]), "weight": 1.0})
+        new["models"].append(default_model(family, task))
         return new
     return apply
+
+
+def _bag_seeds(spec: dict, task: dict) -> dict | None:
+    """Average 3 seeds of every boosted model (a different stopping slice per seed too)."""
+    new = deepcopy(spec)
+    for m in _models(new):
+        if m["family"] in BOOSTED and int(m.get("seeds", 1)) < 3:
+            m["seeds"] = 3
+    return new if new != spec else None
 
 
 def _reweight_best(spec: dict, task: dict) -> dict | None:
@@ -112,13 +123,19 @@ _positive: Callable[[dict], bool] = lambda task: (task.get("target_min") or 0) >
 MOVES: list[Move] = [
     # model
     Move("model", "xgb_slow_learning", "Halve the XGBoost learning rate and double the number of trees, so the boosting takes smaller, better-generalising steps.", _tune("xgboost", learning_rate_x=0.5, n_estimators_x=2)),
-    Move("model", "add_hgb", "Blend in a HistGradientBoosting model with equal weight: a second boosting implementation with different split finding reduces variance.", _add("hgb")),
-    Move("model", "xgb_deeper", "Grow deeper XGBoost trees (max_depth 8, min_child_weight 2) to capture higher-order interactions.", _tune("xgboost", max_depth=8, min_child_weight=2)),
+    Move("model", "lgbm_slow_learning", "Halve the LightGBM learning rate and double the number of trees, so the boosting takes smaller, better-generalising steps.", _tune("lightgbm", learning_rate_x=0.5, n_estimators_x=2)),
+    Move("model", "add_lightgbm", "Blend in a LightGBM model with equal weight: leaf-wise boosting finds different splits than level-wise trees, so their errors partly cancel.", _add("lightgbm")),
     Move("model", "add_xgboost", "Blend in an XGBoost model with equal weight: gradient boosting usually carries tabular tasks.", _add("xgboost")),
+    Move("model", "xgb_deeper", "Grow deeper XGBoost trees (max_depth 8, min_child_weight 2) to capture higher-order interactions.", _tune("xgboost", max_depth=8, min_child_weight=2)),
+    Move("model", "lgbm_more_leaves", "Let LightGBM trees grow twice as many leaves (min_child_samples 10) to capture higher-order interactions.", _tune("lightgbm", num_leaves_x=2, min_child_samples=10)),
+    Move("model", "add_catboost", "Blend in a CatBoost model with equal weight: ordered boosting on symmetric trees is robust on categorical data.", _add("catboost")),
+    Move("model", "add_hgb", "Blend in a HistGradientBoosting model with equal weight: a second boosting implementation with different split finding reduces variance.", _add("hgb")),
     Move("model", "xgb_regularize", "Regularise XGBoost harder (subsample 0.7, colsample_bytree 0.6, reg_lambda 5) to reduce overfitting.", _tune("xgboost", subsample=0.7, colsample_bytree=0.6, reg_lambda=5.0)),
+    Move("model", "lgbm_regularize", "Regularise LightGBM harder (subsample 0.7, colsample_bytree 0.6, reg_lambda 5) to reduce overfitting.", _tune("lightgbm", subsample=0.7, colsample_bytree=0.6, reg_lambda=5.0)),
     Move("model", "add_extra_trees", "Blend in extremely randomized trees: their errors are weakly correlated with boosting's.", _add("extra_trees")),
     Move("model", "add_linear", "Blend in a regularised linear model on one-hot features, a low-variance complement to the trees.", _add("linear")),
     Move("model", "xgb_shallow", "Use shallower XGBoost trees (max_depth 4) with twice the trees, a smoother additive fit.", _tune("xgboost", max_depth=4, n_estimators_x=2)),
+    Move("model", "catboost_deeper", "Grow deeper CatBoost trees (depth 8) to capture higher-order interactions.", _tune("catboost", depth=8)),
     Move("model", "hgb_slow_learning", "Halve the HistGradientBoosting learning rate and double its iterations.", _tune("hgb", learning_rate_x=0.5, max_iter_x=2)),
     Move("model", "hgb_bigger_leaves", "Let HistGradientBoosting grow 63 leaves per tree with light L2 regularisation.", _tune("hgb", max_leaf_nodes=63, l2_regularization=1.0)),
     Move("model", "forest_more_trees", "Double the forest size and let it consider more features per split.", _tune("random_forest", n_estimators_x=2, max_features=0.5)),
@@ -127,6 +144,7 @@ MOVES: list[Move] = [
     Move("model", "linear_more_regularized", "Strengthen the linear model's regularisation four-fold (C / 4 / alpha x4).", lambda s, t: _tune("linear", C_x=0.25)(s, t) or _tune("linear", alpha_x=4)(s, t)),
     Move("model", "add_random_forest", "Blend in a random forest with equal weight.", _add("random_forest")),
     Move("model", "upweight_first", "Double the blend weight of the strongest (first) model.", _reweight_best),
+    Move("model", BAG, "Average 3 seeds of the model: each boosted model is trained three times with different seeds (and stopping slices) and their predictions are averaged, which lowers the variance when tuning has stopped helping.", _bag_seeds),
     # features
     Move("features", "count_encoding", "Add frequency (count) encodings of the categorical columns, computed on the training rows only.", _set(count_encoding=True)),
     Move("features", "numeric_products", "Add pairwise products of the four numeric columns most correlated with the target.", _set(numeric_products=True)),
@@ -161,7 +179,8 @@ MOVES: list[Move] = [
 
 SCALE_FACTORS = (0.5, 2.0, 0.25, 4.0, 0.75, 1.5)
 BOUNDS = {"subsample": (0.3, 1.0), "colsample_bytree": (0.2, 1.0), "max_features": (0.1, 1.0),
-          "max_depth": (2, 16), "min_samples_leaf": (1, 50)}
+          "max_depth": (2, 16), "min_samples_leaf": (1, 50), "num_leaves": (4, 255), "min_child_samples": (2, 200),
+          "subsample_freq": (1, 1), "depth": (2, 10), "validation_fraction": (0.1, 0.1), "n_iter_no_change": (30, 30)}
 
 
 def _scale_move(family: str, param: str, factor: float) -> Move:
@@ -233,15 +252,19 @@ def next_plan(kind: str, spec: dict, task: dict, history: list[dict], base_score
               offset: int = 0) -> Move | None:
     """The next plan for a block, informed by every earlier (plan, score) pair.
 
-    After two attempts, if some plan beat the current solution, exploit it: push the best
-    one further (``best*n``) or combine the two best (``best+second``). Otherwise explore the
-    first applicable move no plan used yet. A plan is never repeated.
+    After two attempts, if the last two plans stopped helping, average seeds of the model
+    (``bag_seeds``); if some plan beat the current solution, exploit it: push the best one
+    further (``best*n``) or combine the two best (``best+second``). Otherwise explore the first
+    applicable move no plan used yet. A plan (tag) in ``history`` is never proposed again.
     """
     from mle_star.tools.metrics import metric_of
 
     metric = metric_of(task)
     used = {plan_tag(h["plan"]) for h in history}
     proposals: list[str] = []
+    if kind == "model" and base_score is not None and len(history) >= 2 and \
+            not any(metric.better(h.get("score"), base_score) for h in history[-2:]):
+        proposals.append(BAG)
     # (attempt, its move's name) for every tagged plan that beat the current solution
     improving = [(h, tag[1]) for h in history if base_score is not None and (tag := plan_tag(h["plan"]))
                  and metric.better(h.get("score"), base_score)]

@@ -14,13 +14,13 @@ from copy import deepcopy
 from typing import Any
 
 from mle_star.engineer.blocks import (
-    default_params,
     render_features,
     render_model,
     render_preprocess,
     render_target,
 )
 from mle_star.engineer.loaders import default_load, render_load
+from mle_star.engineer.params import default_model, default_params, usable
 from mle_star.engineer.shapes import shape_of
 
 BLOCK_KINDS = ("load", "features", "preprocess", "target", "model")
@@ -50,8 +50,7 @@ def default_recipe(task: dict, family: str) -> Recipe:
         positive = (task.get("target_min") or 0) >= 0
         log_metric = "rmsle" in task["metric"]
         recipe["target"] = {"transform": "log1p" if positive and log_metric else "none"}
-    recipe["model"] = {"models": [{"family": family, "params": default_params(family, task["task_type"]),
-                                   "weight": 1.0}]}
+    recipe["model"] = {"models": [default_model(usable(family), task)]}
     return recipe
 
 

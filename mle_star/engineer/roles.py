@@ -23,6 +23,7 @@ from mle_star.engineer.ensemble import (
 )
 from mle_star.engineer.leakage import find_leak, fix_leak
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
+from mle_star.engineer.params import available, usable
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
     block_kind,
@@ -56,6 +57,8 @@ from mle_star.prompts.roles import (
 from mle_star.tools.code import parse_python
 
 FAMILY_WORDS = [
+    ("lightgbm", ("lightgbm", "light gbm", "lgbm")),
+    ("catboost", ("catboost",)),
     ("extra_trees", ("extra", "extremely randomized")),
     ("random_forest", ("random forest",)),
     ("hgb", ("histgradient", "hist gradient", "histogram")),
@@ -63,12 +66,12 @@ FAMILY_WORDS = [
     ("xgboost", ("xgboost", "gradient boost", "boosted")),
 ]
 ORDERS = {  # the model families a modality's solution paths start from, best first
-    "tabular": ["xgboost", "hgb", "extra_trees", "random_forest", "linear"],
-    "text": ["linear", "xgboost"],
-    "json": ["linear", "xgboost"],
-    "image": ["linear", "xgboost", "extra_trees"],
-    "audio": ["xgboost", "extra_trees", "linear"],
-    "other": ["xgboost", "linear"],
+    "tabular": ["lightgbm", "xgboost", "catboost", "hgb", "extra_trees", "random_forest", "linear"],
+    "text": ["linear", "xgboost", "lightgbm"],
+    "json": ["linear", "xgboost", "lightgbm"],
+    "image": ["linear", "lightgbm", "xgboost", "extra_trees"],
+    "audio": ["lightgbm", "xgboost", "extra_trees", "linear"],
+    "other": ["xgboost", "lightgbm", "linear"],
 }
 
 
@@ -81,6 +84,7 @@ def json_reply(value: object) -> str:
 
 
 def family_of(model_name: str) -> str:
+    """The engineer's model family a model's name stands for (whether installed or not)."""
     name = model_name.lower()
     for family, words in FAMILY_WORDS:
         if any(w in name for w in words):
@@ -111,6 +115,7 @@ def _offset(p: RoleInputs) -> int:
 def retriever(p: RetrieverInputs) -> str:
     task, m, path = task_dict(p), p.num_candidates, _offset(p)
     order = ORDERS["text"] if task.get("text_columns") and task["modality"] == "tabular" else ORDERS[task["modality"]]
+    order = [f for f in order if available(f)]  # CatBoost only where it is installed
     # Each solution path starts from a different model so the paths explore differently.
     order = order[path % len(order):] + order[: path % len(order)]
     results = [c.model_dump() for c in p.search_results]
@@ -119,12 +124,13 @@ def retriever(p: RetrieverInputs) -> str:
         card = next((c for c in results if c not in picked and family_of(c["model_name"]) == family), None)
         if card is not None:
             picked.append(card)
-    picked += [c for c in results if c not in picked]
+    rest = [c for c in results if c not in picked]
+    picked += sorted(rest, key=lambda c: not available(family_of(c["model_name"])))
     return json_reply([{"model_name": c["model_name"], "example_code": c["example_code"]} for c in picked[:m]])
 
 
 def init_coder(p: InitCoderInputs) -> str:
-    family = family_of(p.candidate.model_name)
+    family = usable(family_of(p.candidate.model_name))
     return code_reply(_render(p, complete(task_dict(p), {}, family)))
 
 
@@ -210,12 +216,16 @@ def extractor(p: ExtractorInputs) -> str:
                 beaten.pop(kind, None)
     recipe = _script_recipe(p, code)
     present = [k for k in BLOCK_KINDS if block_span(code, k)]
+    # Blocks not refined yet first, then by ablation effect (so when every block was refined, the
+    # most impactful one is re-targeted); a plan this path already tried is never proposed again.
     ranked = sorted(present, key=lambda k: (k in refined, -effects.get(k, -1.0), BLOCK_KINDS.index(k)))
+    tried = [{"plan": plan, "score": None} for plan in p.tried_plans]
+    used = {plan_tag(plan) for plan in p.tried_plans}
     for kind in ranked:
         hint = suggested_move(kind, beaten[kind], recipe[kind]) if kind in beaten else None
-        move = find_move(kind, hint) if hint else None
+        move = find_move(kind, hint) if hint and (kind, hint) not in used else None
         if move is None or move.apply(recipe[kind], task) is None:
-            move = next_plan(kind, recipe[kind], task, [], offset=_offset(p))
+            move = next_plan(kind, recipe[kind], task, tried, offset=_offset(p))
         if move is not None:
             return json_reply([{"code_block": block_span(code, kind), "plan": move.plan()}])
     if not ranked:  # a script the engineer did not write: name its largest top-level statement
@@ -286,7 +296,8 @@ def _best_plan(scored: list, task: dict) -> str | None:
 def ensembler(p: EnsemblerInputs) -> str:
     tag = plan_tag(p.plan)
     plan = tag[1] if tag and tag[1] in ENSEMBLE_PLANS else "mean"
-    return code_reply(render_ensemble(p.solutions, plan, task_dict(p), final=False, seed=p.settings.seed))
+    return code_reply(render_ensemble(p.solutions, plan, task_dict(p), final=False, seed=p.settings.seed,
+                                      saved=p.member_dirs, scores=p.scores))
 
 
 def leakage_checker(p: LeakageInputs) -> str:

@@ -12,6 +12,7 @@ draws the same internal split (same code, same seed, same rows).
 from __future__ import annotations
 
 from mle_star.engineer.blocks import (
+    BAGGED,
     TREE_FAMILIES,
     render_features,
     render_model,
@@ -85,7 +86,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
 
 warnings.filterwarnings("ignore")
@@ -96,7 +97,9 @@ SUBSAMPLE = {None if final else subsample!r}  # at most this many labelled rows 
 {_files(task, final)}{constants(shape, task)}TREE_FAMILIES = {TREE_FAMILIES!r}
 
 
-{AS_TEXT}'''
+{AS_TEXT}
+
+{BAGGED}'''
 
 
 def _fit_predict(has_features: bool) -> str:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from mle_star.engineer.blocks import default_params
+from mle_star.engineer.blocks import SPARSE_FAMILIES
+from mle_star.engineer.params import default_model
 from mle_star.engineer.recipe import complete, default_recipe, parse_recipe
 from mle_star.prompts.roles import ALL_USED
 
@@ -103,8 +104,7 @@ def check_data_usage(code: str, task: dict, render: Callable[[dict], str]) -> st
         if dropped_items:
             notes.append("reads the item files (" + ", ".join(dropped_items) + ") and extracts features from them")
         if text_unused:
-            base["model"]["models"].append({"family": "linear", "params": default_params("linear", task["task_type"]),
-                                            "weight": 1.0})
+            base["model"]["models"].append(default_model("linear", task))
             notes.append("adds a TF-IDF linear model so the words of " + ", ".join(text_unused) + " are used")
         revised = render(base)
         if revised.strip() != code.strip():
@@ -128,7 +128,7 @@ def _text_unused(code: str, task: dict) -> list[str]:
     recipe = parse_recipe(code)
     if recipe.get("model"):
         families = {m["family"] for m in recipe["model"]["models"]}
-        return [] if families & {"xgboost", "linear"} and recipe.get("preprocess", {}).get("text", True) else text
+        return [] if families & set(SPARSE_FAMILIES) and recipe.get("preprocess", {}).get("text", True) else text
     numeric_only = re.search(r"select_dtypes\([^)]*(include\s*=\s*['\"\[]*(number|float|int)|exclude\s*=\s*['\"\[]*object)",
                              code) is not None
     return text if numeric_only or not any(t in code for t in text) and "Tfidf" not in code else []

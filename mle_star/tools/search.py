@@ -29,6 +29,21 @@ CATALOGUE: list[ModelCard] = [
               "model = XGBClassifier(n_estimators=500, learning_rate=0.05, max_depth=6,\n"
               "                      subsample=0.8, colsample_bytree=0.8, tree_method='hist')\n"
               "model.fit(X_train, y_train)\nproba = model.predict_proba(X_valid)[:, 1]"),
+    ModelCard("LightGBM gradient boosting (leaf-wise trees)", "lightgbm",
+              "tabular classification regression gradient boosting trees leaf-wise fast large data categorical "
+              "numeric missing values early stopping kaggle",
+              "from lightgbm import LGBMClassifier, early_stopping\n"
+              "model = LGBMClassifier(n_estimators=2000, learning_rate=0.03, num_leaves=31,\n"
+              "                       subsample=0.8, subsample_freq=1, colsample_bytree=0.8)\n"
+              "model.fit(X_train, y_train, eval_set=[(X_stop, y_stop)], callbacks=[early_stopping(50)])\n"
+              "proba = model.predict_proba(X_valid)[:, 1]"),
+    ModelCard("CatBoost gradient boosting (ordered boosting, native categoricals)", "catboost",
+              "tabular classification regression gradient boosting trees categorical features high cardinality "
+              "robust defaults missing values kaggle",
+              "from catboost import CatBoostClassifier\n"
+              "model = CatBoostClassifier(iterations=1500, learning_rate=0.05, depth=6, verbose=0)\n"
+              "model.fit(X_train, y_train, eval_set=(X_stop, y_stop), early_stopping_rounds=50)\n"
+              "proba = model.predict_proba(X_valid)[:, 1]"),
     ModelCard("scikit-learn HistGradientBoosting", "hgb",
               "tabular classification regression gradient boosting histogram fast missing values categorical numeric",
               "from sklearn.ensemble import HistGradientBoostingRegressor\n"
@@ -61,6 +76,21 @@ CATALOGUE: list[ModelCard] = [
               "from xgboost import XGBClassifier\n"
               "X = TfidfVectorizer(max_features=20000, sublinear_tf=True).fit_transform(text)\n"
               "model = XGBClassifier(n_estimators=400, learning_rate=0.1).fit(X, y)"),
+    ModelCard("Logistic regression on pixel + HOG features", "linear",
+              "image vision pixels thumbnails classification hog gradient orientation histograms edges logistic "
+              "linear small images digits",
+              "import numpy as np\nfrom PIL import Image\nfrom sklearn.linear_model import LogisticRegression\n"
+              "grey = np.asarray(Image.open(path).convert('L').resize((16, 16)), dtype=np.float32) / 255\n"
+              "gy, gx = np.gradient(grey)  # + orientation histograms of the gradients per cell (HOG)\n"
+              "model = LogisticRegression(C=1.0, max_iter=3000).fit(X_pixels_hog, y)"),
+    ModelCard("Gradient boosting (LightGBM) on log band energies", "lightgbm",
+              "audio sound signal spectrogram wav clips classification log band energies stft frequency bands "
+              "zero crossing rms gradient boosting",
+              "import numpy as np\nfrom scipy.io import wavfile\nfrom lightgbm import LGBMClassifier\n"
+              "rate, x = wavfile.read(path)\n"
+              "power = np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1)) ** 2  # per frame\n"
+              "features = np.log(band_energies(power) + 1e-10).mean(axis=0)  # log-spaced bands\n"
+              "model = LGBMClassifier(n_estimators=300, learning_rate=0.05).fit(X_bands, y)"),
     ModelCard("Linear SVM on TF-IDF character and word n-grams", "tfidf_svm",
               "text nlp classification sentiment support vector machine char n-grams calibrated",
               "from sklearn.svm import LinearSVC\nfrom sklearn.calibration import CalibratedClassifierCV\n"
