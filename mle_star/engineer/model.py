@@ -8,6 +8,8 @@ payload), so its behaviour never depends on prompt wording. It is reached by the
 
 from __future__ import annotations
 
+import sys
+import traceback
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -28,7 +30,13 @@ def answer(payload: dict | None) -> str:
     if payload is None or payload.get("role") not in HANDLERS:
         return "I can only answer MLE-STAR role requests that carry their structured inputs."
     role = ROLES[payload["role"]]
-    return HANDLERS[role.name](role.read_payload(payload))
+    try:
+        return HANDLERS[role.name](role.read_payload(payload))
+    except Exception as exc:  # noqa: BLE001 - an engineer bug must not stop a user's run
+        # The reply cannot be parsed, so the node re-asks and then takes its usual fallback;
+        # the traceback goes to stderr so the bug is seen, not hidden.
+        traceback.print_exc(file=sys.stderr)
+        return f"OFFLINE ENGINEER ERROR in {role.name}: {type(exc).__name__}: {exc}"
 
 
 class OfflineEngineer(BaseChatModel):
