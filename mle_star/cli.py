@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     resume = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     resume.add_argument("run_dir")
+    for command in (run, resume):
+        command.add_argument("--quiet", "-q", action="store_true", help="print only notices, errors and the final lines")
     bench = sub.add_parser("bench", help="run and grade mle-star on every task of a folder (make_tasks.py output, "
                                          "MLE-bench prepared competitions) beside a single-XGBoost baseline")
     bench.add_argument("tasks_dir")
@@ -111,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("name", choices=sorted(_example_names()))
     example.add_argument("out_dir")
     example.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default 0)")
+    example.add_argument("--force", action="store_true", help="write into a non-empty folder, replacing the "
+                                                              "example's own files (nothing else is touched)")
     return parser
 
 
@@ -140,12 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "example":
-            from mle_star.examples import write_example
 
             try:
-                path = write_example(args.name, args.out_dir, seed=args.seed)
+                path = _write_example(args.name, Path(args.out_dir), args.seed, args.force)
             except (FileExistsError, ImportError) as exc:
-                return _fail(str(exc))
+                return _fail(f"{exc}{'' if args.force else ' (--force writes into it anyway)'}")
             print(f"wrote task '{args.name}' to {path} (agent data in {path / 'public'})")
             return EXIT_OK
         if args.command == "bench":
@@ -158,11 +161,38 @@ def main(argv: list[str] | None = None) -> int:
             print(rewrite_report(args.run_dir))
             return EXIT_OK
         if args.command == "resume":
-            return resume(args.run_dir)
+            return resume(args.run_dir, quiet=args.quiet)
         return run(args)
     except KeyboardInterrupt:
-        where = getattr(args, "run_dir", None) or "RUN_DIR"
-        return _fail(f"interrupted; continue with: mle-star resume {where}", 130)
+        if _current_run is None:
+            return _fail("interrupted", 130)
+        return _fail(f"interrupted; the run is in {_current_run}; continue it with: mle-star resume {_current_run}",
+                     130)
+
+
+_current_run: Path | None = None  # the run folder being worked on, for the Ctrl+C message
+
+
+def _write_example(name: str, out: Path, seed: int, force: bool) -> Path:
+    """write_example refuses a non-empty folder; with force, the example is written beside it and
+    its own files moved in, replacing only those."""
+    from mle_star.examples import write_example
+
+    if not force or not out.exists() or not any(out.iterdir()):
+        return write_example(name, out, seed=seed)
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=out.parent) as staging:
+        written = write_example(name, Path(staging) / "task", seed=seed)
+        for entry in written.iterdir():
+            target = out / entry.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+            shutil.move(str(entry), target)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     url = args.checkpoint_url or os.environ.get("MLE_STAR_CHECKPOINT_URL", "")
     atomic_write(run_dir / "cli.json", json.dumps({"inputs": inputs, "context": ctx.to_dict(), "checkpoint_url": url,
                                                    "task_fingerprint": intake.fingerprint}, indent=1))
-    return _execute(run_dir, ctx, inputs, url)
+    return _execute(run_dir, ctx, inputs, url, quiet=args.quiet)
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -225,7 +255,7 @@ def bench(args: argparse.Namespace) -> int:
     return EXIT_OK if rows and all(r["valid"] for r in rows) else EXIT_NO_SUBMISSION
 
 
-def resume(run_dir: str) -> int:
+def resume(run_dir: str, quiet: bool = False) -> int:
     from mle_star.tools.intake import data_folder, fingerprint
 
     path = Path(run_dir).resolve()
@@ -243,7 +273,7 @@ def resume(run_dir: str) -> int:
         return _fail(f"the run's task folder is gone: {task_dir}")
     if data.get("task_fingerprint") and fingerprint(data_folder(task_dir)) != data["task_fingerprint"]:
         return _fail(f"the task folder {task_dir} changed since this run started; start a new run instead")
-    return _execute(path, ctx, None, data.get("checkpoint_url", ""), saved_inputs=data["inputs"])
+    return _execute(path, ctx, None, data.get("checkpoint_url", ""), saved_inputs=data["inputs"], quiet=quiet)
 
 
 @contextmanager
@@ -270,16 +300,19 @@ def checkpointer(run_dir: Path, url: str = ""):
 
 
 def _execute(run_dir: Path, ctx: Context, inputs: dict | None, checkpoint_url: str = "",
-             saved_inputs: dict | None = None) -> int:
+             saved_inputs: dict | None = None, quiet: bool = False) -> int:
+    global _current_run
+    _current_run = run_dir
     with ExitStack() as stack:
         try:
             saver = stack.enter_context(checkpointer(run_dir, checkpoint_url))
         except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable database
             return _fail(f"cannot open the checkpoint store: {str(exc).splitlines()[0][:300]}")
-        return _stream(run_dir, ctx, inputs, saver, saved_inputs)
+        return _stream(run_dir, ctx, inputs, saver, saved_inputs, quiet)
 
 
-def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_inputs: dict | None = None) -> int:
+def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_inputs: dict | None = None,
+            quiet: bool = False) -> int:
     from langchain_core.runnables import RunnableConfig
     from langgraph.types import Command
 
@@ -293,7 +326,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     graph = build_graph().compile(checkpointer=saver, name="mle-star")
     # One thread per run directory, so runs can share a Postgres database.
     config: RunnableConfig = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
-    progress = Progress(time_limit=ctx.time_limit)
+    progress = Progress.from_context(ctx, quiet=quiet)
     # Finished means no task at all is pending. (`next` alone is not enough: a run killed just
     # after a node finished has that node's writes saved but its step not yet committed.) A run
     # killed before its first checkpoint has neither: it starts again from its saved inputs.
@@ -315,6 +348,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
                 pending = graph.get_state(config).interrupts
                 if not pending:
                     break
+                progress.close()  # the panel must not draw over the reviewer's prompt
                 command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
         except (TaskError, SandboxUnavailable) as exc:
             return _fail(str(exc))
@@ -329,6 +363,8 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
             atomic_write(run_dir / "error.log", traceback.format_exc())
             return _fail(f"the run stopped: {type(exc).__name__}: {str(exc)[:300]} (traceback in "
                          f"{run_dir / 'error.log'}; continue with: mle-star resume {run_dir})", EXIT_NO_SUBMISSION)
+        finally:
+            progress.close()
     values = graph.get_state(config).values
     if values.get("submission_path"):
         print(f"submission: {values['submission_path']}")

@@ -50,8 +50,9 @@ class Recorder:
 
     def model_call(self, role: str, reply: BaseMessage, model: str) -> None:
         meta = getattr(reply, "usage_metadata", None) or {}
+        estimated = bool((getattr(reply, "response_metadata", None) or {}).get("estimated_usage"))
         entry = {"calls": 1, "input_tokens": int(meta.get("input_tokens", 0)),
-                 "output_tokens": int(meta.get("output_tokens", 0))}
+                 "output_tokens": int(meta.get("output_tokens", 0)), "estimated_calls": int(estimated)}
         self.usage = add_numbers(self.usage, entry | {"by_role": {role: entry}, "by_model": {model: entry},
                                                       "max_input_tokens": entry["input_tokens"]})
         self.count("model_calls")

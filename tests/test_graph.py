@@ -51,6 +51,8 @@ def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
     assert (run_dir / "scripts" / "path0" / "init_0" / "result.json").exists()
     # prompts are bounded: the largest one of the run (ensembler: every path's script) stays small
     assert record["usage"]["max_input_tokens"] < 16_000
+    spent = record["time"]  # where the wall time went
+    assert spent["scripts"] > 0 and 0 < spent["parallelism"] <= 1 and spent["graph_overhead_share"] < 0.1
     page = (run_dir / "report.html").read_text()
     assert page.count("<circle") >= counts["inner_iterations"] + 2 and "Time and tokens per role" in page
     out = capsys.readouterr()

@@ -278,7 +278,7 @@ def test_every_role_parses_a_gemini_shaped_reply(case):
     role, inputs, text, expected = case
     rec = Recorder("test")
     assert ask(Context(model=use_model(scripted(gemini(text)))), rec, role, inputs) == expected
-    assert rec.usage["by_role"][role.name] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300}
+    assert rec.usage["by_role"][role.name] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300, "estimated_calls": 0}
 
 
 IMAGE_SCRIPT = '''import os

@@ -74,3 +74,36 @@ def test_served_run_streams_progress_and_ends_with_a_submission(server, bc_task,
     assert any(e.startswith("updates") for e, _ in parts)
     assert values["submission_path"] == str(tmp_path / "run" / "final" / "submission.csv")
     assert Path(values["submission_path"]).exists() and values["metric"] == "auc" and values["best_score"] > 0.9
+
+
+def _properties(schema: dict) -> dict:
+    """The top-level properties of a JSON schema, following a root ``$ref`` into its definitions."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/"):
+        target: dict = schema
+        for part in ref[2:].split("/"):
+            target = target[part]
+        return target.get("properties", {})
+    return schema.get("properties", {})
+
+
+def test_served_assistant_schemas_load_as_studio_reads_them(server):
+    """Studio finds the graph's assistant and draws its forms from get_schemas: they must load
+    (on the Python of langgraph.json) and name the run's inputs, outputs and settings."""
+    from langgraph_sdk import get_client
+
+    async def schemas() -> tuple[list, dict]:
+        client = get_client(url=server)
+        assistants = await client.assistants.search(graph_id="mle_star")
+        return assistants, await client.assistants.get_schemas(assistants[0]["assistant_id"])
+
+    assistants, found = asyncio.run(schemas())
+    assert [a["graph_id"] for a in assistants] == ["mle_star"]
+    inputs = _properties(found["input_schema"])
+    assert "task_dir" in inputs and "task_dir" in found["input_schema"].get("required", [])
+    assert {"run_dir", "metric", "lower_is_better"} <= set(inputs)
+    assert {"submission_path", "solution_path", "best_score"} <= set(_properties(found["output_schema"]))
+    context = _properties(found["context_schema"])
+    assert {"outer_loops", "inner_loops", "num_candidates", "time_limit"} <= set(context)
+    assert context["outer_loops"].get("type") == "integer"
+    assert "llm" not in context  # only plain settings a JSON caller can fill

@@ -1,4 +1,10 @@
-"""The run's record: run.json for machines and report.md for people."""
+"""The run's record: run.json for machines, report.md and report.html for people.
+
+``run_record`` derives everything from the journal; both reports are renderings of one
+``facts.Story`` (the tree of scripts, the outer steps, the ensemble, failures and a summary)
+read from run.json and the scripts' trusted records, so ``mle-star report RUN_DIR`` can
+rewrite them from the run folder alone.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,10 @@ from typing import Any
 from mle_star import journal
 from mle_star.config import Context
 from mle_star.pricing import estimate_cost
-from mle_star.report_html import render_html
+from mle_star.report.facts import read_story
+from mle_star.report.markdown import render_markdown, render_story
+from mle_star.report.page import Page, render_html
+from mle_star.timing import breakdown
 from mle_star.tools.files import atomic_write
 
 TASK_FIELDS = ("name", "modality", "task_type", "metric", "metric_title", "lower_is_better", "metric_implemented",
@@ -53,17 +62,21 @@ def run_record(state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         "sandbox": state.get("sandbox"),
         "fallback": state.get("fallback"),
         "cost": estimate_cost(state.get("usage", {}).get("by_model", {}), ctx.prices_file),
+        "timing": state.get("timing", {}),
+        "time": breakdown(state),  # wall time in scripts, model calls, the graph itself; parallelism
         "stages": state.get("stages", []),
         "wall_time": round(time.time() - state["started"], 1) if state.get("started") else None,
     }
 
 
 def write_run_files(state: Mapping[str, Any], ctx: Context) -> dict:
+    """run.json, report.md and report.html in the run folder (rewritten at the end of a run)."""
     run_dir = Path(state["run_dir"])
     record = run_record(state, ctx)
     atomic_write(run_dir / "run.json", json.dumps(record, indent=1, default=str))
-    atomic_write(run_dir / "report.md", render_markdown(record))
-    atomic_write(run_dir / "report.html", render_html(record, run_dir))
+    story = read_story(record, run_dir)
+    atomic_write(run_dir / "report.md", render_story(story))
+    atomic_write(run_dir / "report.html", Page(story).render())
     return record
 
 
@@ -71,45 +84,11 @@ def rewrite_report(run_dir: str | Path) -> Path:
     """Regenerate report.html (and report.md) from a run directory's run.json."""
     run_dir = Path(run_dir)
     record = json.loads((run_dir / "run.json").read_text())
-    atomic_write(run_dir / "report.md", render_markdown(record))
+    story = read_story(record, run_dir)
+    atomic_write(run_dir / "report.md", render_story(story))
     path = run_dir / "report.html"
-    atomic_write(path, render_html(record, run_dir))
+    atomic_write(path, Page(story).render())
     return path
 
 
-def render_markdown(r: dict) -> str:
-    t = r["task"]
-    direction = "lower" if r["lower_is_better"] else "higher"
-    lines = [
-        f"# mle-star run: {t['name']}",
-        "",
-        f"- task: {t['modality']} {t['task_type']}, {t['n_train']} training rows, {t['n_holdout']} held out by the "
-        f"agent, {t['n_test']} test rows",
-        f"- metric: {t['metric_title']} ({direction} is better); validation scores {t['scoring'].replace('_', '-')}",
-        f"- sandbox: {r.get('sandbox')}",
-        f"- best validation score: {r['best_score']} ({r['best_solution']})",
-        f"- submission: {r['submission_path'] or 'none'}",
-        f"- wall time: {r['wall_time']} s; model calls: {r['counts'].get('model_calls', 0)}; "
-        f"tokens in/out: {r['usage'].get('input_tokens', 0)}/{r['usage'].get('output_tokens', 0)}; "
-        f"estimated cost: ${r['cost']['total_usd']:.4f}" + (f" (unpriced: {', '.join(r['cost']['unpriced'])})"
-                                                             if r['cost']['unpriced'] else ""),
-        f"- models: {', '.join(sorted(set(r['models'].values()))) or 'n/a'}"
-        + (f"; fallback: {r['fallback']}" if r.get("fallback") else ""),
-    ]
-    if r.get("error"):
-        lines += ["", f"**Error:** {r['error']}"]
-    if r.get("sandbox") and not str(r["sandbox"]).startswith("bwrap"):
-        lines += ["", f"**WARNING: scripts ran without the bubblewrap sandbox:** {r['sandbox']}"]
-    if t.get("notes"):
-        lines += ["", "## What the intake noticed", ""] + [f"- {note}" for note in t["notes"]]
-    lines += ["", "## Solution paths", "", "| path | initial best | final |", "| --- | --- | --- |"]
-    lines += [f"| {p['path_id']} | {p['initial_score']} | {p['final_score']} |" for p in r["paths"]]
-    if r["ensemble"]:
-        lines += ["", "## Ensemble rounds", "", "| round | plan | score |", "| --- | --- | --- |"]
-        lines += [f"| {i} | {e['plan'][:90]} | {e['score']} |" for i, e in enumerate(r["ensemble"])]
-    lines += ["", "## Stages", "", "| node | path | duration s | score | detail |", "| --- | --- | --- | --- | --- |"]
-    for s in r["stages"]:
-        detail = str(s.get("detail", "")).replace("|", "/").replace("\n", " ")[:100]
-        lines.append(f"| {s['node']} | {s['path'] if s['path'] is not None else ''} | {s['duration']} | {s['score']} | {detail} |")
-    lines += ["", "## Counts", ""] + [f"- {k}: {v}" for k, v in sorted(r["counts"].items())]
-    return "\n".join(lines) + "\n"
+__all__ = ["run_record", "write_run_files", "rewrite_report", "render_markdown", "render_html", "read_story"]
