@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -23,10 +24,12 @@ def _cli(*args: str) -> list[str]:
 
 
 def _run_until(args: list[str], marker: str) -> None:
-    """Start a run and SIGKILL it as soon as its progress shows ``marker``."""
+    """Start a run and SIGKILL it as soon as its progress shows a score from the ``marker`` stage
+    (a line such as "path 0 ablation (t 1/2, k 0/1) score=0.95 | ...")."""
+    stage = re.compile(rf"\b{re.escape(marker)}\b[^|]*score=")
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     for line in proc.stderr:
-        if marker in line:
+        if stage.search(line):
             os.kill(proc.pid, signal.SIGKILL)
             break
     proc.wait()
@@ -40,7 +43,7 @@ def uninterrupted(bc_task, tmp_path_factory) -> Path:
     return run_dir
 
 
-@pytest.mark.parametrize("marker", ["init_coder score=", "ablation score=", "ensembler score="])
+@pytest.mark.parametrize("marker", ["init_coder", "ablation", "ensembler"])
 def test_killed_run_resumes_to_the_same_submission(bc_task, tmp_path, uninterrupted, marker):
     run_dir = tmp_path / "run"
     _run_until(_cli("run", str(bc_task), "--run-dir", str(run_dir), *LOOPS), marker)
