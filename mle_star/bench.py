@@ -7,6 +7,10 @@ them), MLE-bench prepared competitions (``<competition>/prepared/public``; grade
 grader is any command: ``{submission}``, ``{task_dir}``, ``{competition}`` and ``{public}``
 are filled in, and the last JSON object it prints with a ``score`` is the grade.
 
+With ``--executor ray`` every task's run is a Ray task with an equal share of the cluster and
+all of them run at once (:mod:`mle_star.tools.ray_bench`); grading and the baselines follow on
+this machine, each AutoML baseline given its task's wall time.
+
 The baseline is the offline engineer's first single-model XGBoost script for the task (the
 same features the agent starts from, text included), trained on every labelled row.
 """
@@ -101,7 +105,8 @@ def baseline(task: Path, out: Path, timeout: float, sandbox: SandboxMode) -> Pat
 def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop", only: list[str] | None = None,
               time_limit: float = 900.0, script_timeout: float = 600.0, seed: int = 42,
               overrides: dict | None = None, grader: str | None = None, with_baseline: bool = True,
-              sandbox: SandboxMode = "auto", against: tuple[str, ...] = ()) -> list[dict]:
+              sandbox: SandboxMode = "auto", against: tuple[str, ...] = (), executor: str = "local",
+              ray_address: str = "") -> list[dict]:
     tasks_dir, out_dir = Path(tasks_dir).resolve(), Path(out_dir).resolve()
     tasks = find_tasks(tasks_dir, only)
     if not tasks:
@@ -110,19 +115,24 @@ def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop"
     grader = grader or default_grader(tasks_dir)
     settings = Context.preset(preset) | (overrides or {})
     out_dir.mkdir(parents=True, exist_ok=True)
+    flags = ["--time-limit", str(time_limit), "--script-timeout", str(script_timeout), "--seed", str(seed),
+             "--sandbox", sandbox]
+    for key, value in settings.items():
+        flags += [f"--{key.replace('_', '-')}", str(value)]
+    runs = _agents_on_ray(tasks, out_dir, flags, ray_address) if executor == "ray" else None
     rows = []
     for task in tasks:
         meta = task_meta(task)
         run_dir = out_dir / task.name / "agent"
-        args = [sys.executable, "-m", "mle_star.cli", "run", str(task), "--run-dir", str(run_dir),
-                "--time-limit", str(time_limit), "--script-timeout", str(script_timeout), "--seed", str(seed),
-                "--sandbox", sandbox]
-        for key, value in settings.items():
-            args += [f"--{key.replace('_', '-')}", str(value)]
-        start = time.time()
-        with open(out_dir / f"{task.name}.log", "w") as log:
-            code = subprocess.call(args, stdout=log, stderr=subprocess.STDOUT)
-        wall = time.time() - start
+        if runs is None:  # one task after another, each with the whole machine
+            start = time.time()
+            with open(out_dir / f"{task.name}.log", "w") as log:
+                code: int | None = subprocess.call(
+                    [sys.executable, "-m", "mle_star.cli", "run", str(task), "--run-dir", str(run_dir), *flags],
+                    stdout=log, stderr=subprocess.STDOUT)
+            wall = time.time() - start
+        else:
+            code, wall = runs[task.name]
         agent = grade(grader, task, run_dir / "final" / "submission.csv")
         record = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
         metric = meta["metric"] or record.get("metric")
@@ -154,6 +164,29 @@ def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop"
         rows.append(row)
         write_tables(rows, out_dir, settings, against)
     return rows
+
+
+def _agents_on_ray(tasks: list[Path], out_dir: Path, flags: list[str], address: str) -> dict[str, tuple[int | None,
+                                                                                                      float]]:
+    """Every task's ``mle-star run`` at once on the Ray cluster, each reserving an equal share of
+    its CPUs and running that many scripts at a time: task name -> (exit code, wall seconds).
+    A job whose every worker died has exit code None (its row is then invalid, not missing)."""
+    from mle_star.tools.ray_bench import ClusterJob, run_tasks_concurrently, share_of_cluster
+
+    share = share_of_cluster(len(tasks), address)
+    run = ["{python}", "-m", "mle_star.cli"]
+    local = [*flags, "--executor", "local", "--max-parallel", str(share)]
+    jobs = [ClusterJob([*run, "run", "{task_dir}", "--run-dir", "{out_dir}", *local], str(task),
+                       str(out_dir / task.name / "agent"), resume_argv=[*run, "resume", "{out_dir}"])
+            for task in tasks]
+    results = run_tasks_concurrently(jobs, cpus_each=share, address=address)
+    runs = {}
+    for task, result in zip(tasks, results, strict=True):
+        note = f"\n[mle-star bench] node {result.node or '-'}, data {result.data or '-'}, worker deaths " \
+               f"{result.worker_deaths} {result.error}\n"
+        atomic_write(out_dir / f"{task.name}.log", result.output + note)
+        runs[task.name] = (result.returncode, result.duration)
+    return runs
 
 
 def beats(a: float | None, b: float | None, higher: bool | None) -> bool:

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--script-timeout", type=float, default=600.0, dest="script_timeout")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
+    bench.add_argument("--executor", default="local", choices=["local", "ray"],
+                       help="'ray': run every task at once on a Ray cluster, each with an equal share of it")
+    bench.add_argument("--ray-address", default="", help="the Ray cluster (default RAY_ADDRESS, else a local Ray)")
     add_context_flags(bench, only=set(PRESET_FIELDS))
     report = sub.add_parser("report", help="write RUN_DIR/report.html from the run's run.json")
     report.add_argument("run_dir")
@@ -237,6 +240,7 @@ def run(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from mle_star.automl import FRAMEWORKS
     from mle_star.bench import run_bench
+    from mle_star.tools.executor import RayUnavailable
 
     loops = PRESET_FIELDS
     unknown = [a for a in args.against.split(",") if a and a not in FRAMEWORKS]
@@ -247,9 +251,10 @@ def bench(args: argparse.Namespace) -> int:
                          only=args.tasks.split(",") if args.tasks else None, time_limit=args.task_time_limit,
                          script_timeout=args.script_timeout, seed=args.seed, grader=args.grader,
                          with_baseline=args.baseline, sandbox=args.sandbox,
-                         against=tuple(a for a in args.against.split(",") if a),
+                         against=tuple(a for a in args.against.split(",") if a), executor=args.executor,
+                         ray_address=args.ray_address,
                          overrides={k: getattr(args, k) for k in loops if getattr(args, k) is not None})
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, RayUnavailable) as exc:
         return _fail(str(exc))
     print((Path(args.out) / "results.md").read_text())
     return EXIT_OK if rows and all(r["valid"] for r in rows) else EXIT_NO_SUBMISSION
@@ -320,9 +325,17 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     from mle_star.models import ModelRefused, ModelUnavailable
     from mle_star.state import MLEStarInput
     from mle_star.terminal import Progress
+    from mle_star.tools.executor import RayUnavailable, release
     from mle_star.tools.intake import TaskError
     from mle_star.tools.sandbox import SandboxUnavailable
 
+    if ctx.executor == "ray":  # a missing Ray or an unreachable cluster stops the run before any work
+        try:
+            from mle_star.tools.ray_executor import connect
+
+            connect(ctx.ray_address)
+        except RayUnavailable as exc:
+            return _fail(str(exc))
     graph = build_graph().compile(checkpointer=saver, name="mle-star")
     # One thread per run directory, so runs can share a Postgres database.
     config: RunnableConfig = {"configurable": {"thread_id": str(run_dir)}, "recursion_limit": 10_000}
@@ -350,7 +363,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
                     break
                 progress.close()  # the panel must not draw over the reviewer's prompt
                 command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
-        except (TaskError, SandboxUnavailable) as exc:
+        except (TaskError, SandboxUnavailable, RayUnavailable) as exc:
             return _fail(str(exc))
         except ModelRefused as exc:
             return _fail(f"the model refused the request: {exc} (check the API key and the model id)")
@@ -365,6 +378,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
                          f"{run_dir / 'error.log'}; continue with: mle-star resume {run_dir})", EXIT_NO_SUBMISSION)
         finally:
             progress.close()
+            release(ctx, run_dir)
     values = graph.get_state(config).values
     if values.get("submission_path"):
         print(f"submission: {values['submission_path']}")

@@ -67,6 +67,8 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
                     result.printed_score, result.outputs, result.output_errors)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
+    if ctx.executor == "ray":  # Ray workers lost under this script (it was retried, visibly)
+        rec.count("worker_deaths", getattr(result, "worker_deaths", 0))
     if not result.cached:
         rec.spent("scripts", result.duration)
         rec.spent("script_core_seconds", result.duration * min(threads, cpu_count()))

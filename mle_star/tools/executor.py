@@ -8,6 +8,7 @@ the model calls and the checkpoints always stay in the driver.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +17,11 @@ from mle_star.config import Context
 from mle_star.tools.dataview import MANIFEST
 from mle_star.tools.runner import ExecResult, Limits, ScriptRunner, default_limits
 from mle_star.tools.sandbox import probe
+
+
+class RayUnavailable(RuntimeError):
+    """``--executor ray`` cannot work: Ray is not installed or the cluster cannot be reached;
+    ``str()`` is one line a person can act on. (Declared here so callers catch it without Ray.)"""
 
 
 class Executor(Protocol):
@@ -44,6 +50,14 @@ def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, s
     if ctx.executor == "ray":
         from mle_star.tools.ray_executor import RayExecutor
 
-        return RayExecutor(run_dir, views, ctx)
+        return RayExecutor(run_dir, views, ctx, threads=threads)
     return ScriptRunner(run_dir, views, sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
                         max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads)
+
+
+def release(ctx: Context, run_dir: str | Path) -> None:
+    """The end of a run (finished or not): a Ray run drops its copies and scratch on the nodes."""
+    if ctx.executor == "ray" and sys.modules.get("ray") is not None:  # Ray was used (and is installed)
+        from mle_star.tools.ray_executor import release_run
+
+        release_run(run_dir)
