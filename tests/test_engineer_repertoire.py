@@ -21,7 +21,7 @@ from test_engineer_support import (  # noqa: F401 - fixtures
 )
 
 from mle_star.engineer import params
-from mle_star.engineer.moves import plan_tag
+from mle_star.engineer.moves import MOVES, plan_tag
 from mle_star.engineer.params import default_model, default_params, size_of
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
@@ -69,6 +69,20 @@ def test_starting_parameters_follow_the_task_size():
     assert many["n_estimators"] * 26 <= 2 * default_params("lightgbm", large)["n_estimators"] * 10
     text = default_params("xgboost", _task(4000, text=True))  # thousands of TF-IDF columns
     assert text["n_estimators"] <= 600 and text["colsample_bytree"] == 0.5
+
+
+@pytest.mark.parametrize("task_type, key", [("binary", "C"), ("regression", "alpha")])
+def test_regularisation_moves_tune_the_linear_models_own_parameter(task_type, key):
+    """A classifier's linear model has C, a regressor's has alpha: each move changes the one it has."""
+    task = _task(4000) | {"task_type": task_type}
+    spec = {"models": [default_model("linear", task)]}
+    moves = {m.name: m for m in MOVES}
+    before = spec["models"][0]["params"][key]
+    weaker = moves["linear_less_regularized"].apply(spec, task)
+    stronger = moves["linear_more_regularized"].apply(spec, task)
+    assert weaker is not None and stronger is not None
+    weaker_value, stronger_value = weaker["models"][0]["params"][key], stronger["models"][0]["params"][key]
+    assert (weaker_value > before > stronger_value) if key == "C" else (weaker_value < before < stronger_value)
 
 
 def test_a_larger_task_stops_boosting_early_on_a_slice_of_its_training_rows(task_dirs, tmp_path):

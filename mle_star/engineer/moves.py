@@ -54,6 +54,8 @@ def _tune(family: str, **changes: float) -> Callable[[dict, dict], dict | None]:
             for key, value in changes.items():
                 if key.endswith("_x"):
                     base = key[:-2]
+                    if base not in m["params"]:  # e.g. C on a regression's linear model, which has alpha
+                        continue
                     m["params"][base] = type(m["params"][base])(round(m["params"][base] * value, 6))
                 else:
                     m["params"][key] = value
