@@ -23,7 +23,6 @@ returned :class:`RayExecResult` (``worker_deaths``) and on the progress stream.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -46,6 +45,8 @@ from mle_star.tools.runner import (
     _check_relpath,
     _read_regular,
     _rmtree,
+    cached_result,
+    execution_digest,
 )
 from mle_star.tools.sandbox import Sandbox, SandboxMode
 
@@ -377,12 +378,9 @@ class RayExecutor:
         outputs = tuple(_check_relpath(p) for p in outputs)
         timeout = float(timeout or self.timeout)
         entries = self.views[view]
-        # The local runner's cache key, with the workers' sandbox: a run may move between executors.
-        payload = {"code": code, "timeout": timeout, "view": view, "entries": entries,
-                   "outputs": list(outputs), "salt": salt, "sandbox": self.sandbox.kind}
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        digest = execution_digest(code, timeout, view, entries, outputs, salt, self.sandbox.kind)  # workers' sandbox
         record = self.run_dir / "scripts" / name
-        cached = _cached(record, digest)
+        cached = cached_result(record, digest)
         if cached is not None:
             return cached
         signed: dict[str, tuple[str, list]] = {}
@@ -500,27 +498,6 @@ class RayExecutor:
 def _plain(result: ExecResult) -> dict:
     """result.json's fields exactly as the local runner writes them."""
     return {k: getattr(result, k) for k in ExecResult.__dataclass_fields__} | {"ok": result.ok}
-
-
-def _cached(record: Path, digest: str) -> ExecResult | None:
-    """The finished record of this very execution, if its result.json and outputs are intact."""
-    raw = _read_regular(record / "result.json", 64 * 1024**2)
-    if raw is None:
-        return None
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict) or data.get("sha256") != digest:
-        return None
-    fields = {k: data[k] for k in ExecResult.__dataclass_fields__ if k in data}
-    try:
-        result = ExecResult(**(fields | {"cached": True}))
-    except TypeError:
-        return None
-    if not all(os.path.isfile(path) for path in result.outputs.values()):
-        return None
-    return result
 
 
 __all__ = ["RayExecResult", "RayExecutor", "RayUnavailable", "connect", "release_run",

@@ -609,6 +609,35 @@ class _Run:
         return rc, (exited or time.monotonic()) - start
 
 
+def execution_digest(code: str, timeout: float, view: str, entries: dict[str, str], outputs: tuple[str, ...],
+                     salt: str, sandbox: str) -> str:
+    """What makes two executions the same (every executor's cache key: a run may change executor)."""
+    payload = {"code": code, "timeout": timeout, "view": view, "entries": entries, "outputs": list(outputs),
+               "salt": salt, "sandbox": sandbox}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def cached_result(record: Path, digest: str) -> ExecResult | None:
+    """The finished record of this very execution, if its result.json and outputs are intact."""
+    raw = _read_regular(record / "result.json", 64 * 1024**2)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("sha256") != digest:
+        return None
+    fields = {k: data[k] for k in ExecResult.__dataclass_fields__ if k in data}
+    try:
+        result = ExecResult(**(fields | {"cached": True}))
+    except TypeError:
+        return None
+    if not all(os.path.isfile(path) for path in result.outputs.values()):
+        return None
+    return result
+
+
 class ScriptRunner:
     """Runs scripts for one run directory, at most ``max_parallel`` at a time."""
 
@@ -644,11 +673,9 @@ class ScriptRunner:
         outputs = tuple(_check_relpath(p) for p in outputs)
         timeout = float(timeout or self.timeout)
         entries = self.views[view]
-        payload = {"code": code, "timeout": timeout, "view": view, "entries": entries,
-                   "outputs": list(outputs), "salt": salt, "sandbox": self.sandbox.kind}
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        digest = execution_digest(code, timeout, view, entries, outputs, salt, self.sandbox.kind)
         record = self.run_dir / "scripts" / name
-        cached = self._cached(record, digest)
+        cached = cached_result(record, digest)
         if cached is not None:
             return cached
         for entry, source in entries.items():
@@ -661,26 +688,6 @@ class ScriptRunner:
         with self._lock, open(self.run_dir / "executions.jsonl", "a") as log:  # one line per real execution
             log.write(json.dumps({"name": name, "sha256": digest, "printed_score": result.printed_score,
                                   "duration": result.duration}) + "\n")
-        return result
-
-    # -- cache ------------------------------------------------------------------------------
-    def _cached(self, record: Path, digest: str) -> ExecResult | None:
-        raw = _read_regular(record / "result.json", 64 * 1024**2)
-        if raw is None:
-            return None
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None
-        if not isinstance(data, dict) or data.get("sha256") != digest:
-            return None
-        fields = {k: data[k] for k in ExecResult.__dataclass_fields__ if k in data}
-        try:
-            result = ExecResult(**(fields | {"cached": True}))
-        except TypeError:
-            return None
-        if not all(os.path.isfile(path) for path in result.outputs.values()):
-            return None
         return result
 
     # -- execution --------------------------------------------------------------------------
