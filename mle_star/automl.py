@@ -44,10 +44,11 @@ train = train[train[label].notna()]
 drop = [c for c in {facts["key"], facts["id"], label} if c in train.columns]
 X, y = train.drop(columns=drop), train[label]
 Xt = test[[c for c in X.columns]]
-for frame in (X, Xt):
-    for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):
-            frame[c] = frame[c].astype("category")
+if framework == "flaml":  # FLAML needs categories; AutoGluon finds text columns itself (n-grams), so keep them
+    for frame in (X, Xt):
+        for c in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                frame[c] = frame[c].astype("category")
 log_target = facts["metric"] == "rmsle"
 if log_target:
     y = np.log1p(y.clip(lower=0))
