@@ -35,7 +35,6 @@ def cpu_count() -> int:
 
 CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
 LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time
-ALONE_KINDS = {"ensemble", "submission", "fallback"}  # they run one at a time: give them every core
 
 
 def execution_name(state: ExecState) -> str:
@@ -60,7 +59,10 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
         entries = run_data(state["run_dir"])["views"][view] | extra
         view = f"{view}-{hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12]}"
         views = {view: entries}
-    threads = cpu_count() if kind in ALONE_KINDS else max(1, cpu_count() // ctx.max_parallel)
+    # CPUs / max_parallel even for a script that runs alone: with every core, the boosting
+    # libraries' OpenMP threads on a few thousand rows spent their time waking each other
+    # (final scripts ran 7-20x slower than their single-threaded search runs).
+    threads = max(1, cpu_count() // ctx.max_parallel)
     result = make_executor(ctx, state["run_dir"], views, threads).run(state["code"], name, view=view,
                                                                       timeout=timeout, outputs=outputs_for(kind, task))
     verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
