@@ -189,6 +189,11 @@ def _agents_on_ray(tasks: list[Path], out_dir: Path, flags: list[str], address: 
     return runs
 
 
+def _verdict(a: float | None, b: float | None, higher: bool | None) -> str:
+    """'yes' / 'no', or '—' when the baseline has no score (skipped or failed): no verdict."""
+    return "—" if b is None else "yes" if beats(a, b, higher) else "no"
+
+
 def beats(a: float | None, b: float | None, higher: bool | None) -> bool:
     """Both scored and ``a`` strictly better (a missing score is no win)."""
     if b is None or higher is None:
@@ -211,7 +216,7 @@ def write_tables(rows: list[dict], out_dir: Path, settings: dict, against: tuple
         cells = "".join(f" {f(r.get(fw))} |" for fw in against) + (f" {f(r.get('normalised'))} |" if against else "")
         lines.append(f"| {r['task']} | {r['metric']} | {f(r['score'])}{'' if r['valid'] else ' (invalid)'} | "
                      f"{f(r.get('baseline'))} | {f(r['null_score'])} | "
-                     f"{'yes' if beats(r['score'], r.get('baseline'), r['higher_is_better']) else 'no'} |{cells} "
+                     f"{_verdict(r['score'], r.get('baseline'), r['higher_is_better'])} |{cells} "
                      f"{f(r['final_validation'])} | {r['wall_time']} | {r['model_calls']} | {r['executions']} |")
     wins = sum(beats(r["score"], r.get("baseline"), r["higher_is_better"]) for r in rows)
     lines += ["", f"mle-star beats the single-XGBoost baseline on {wins} of {len(rows)} tasks. Settings: {settings}"]

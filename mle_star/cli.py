@@ -105,10 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--script-timeout", type=float, default=600.0, dest="script_timeout")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
-    bench.add_argument("--executor", default="local", choices=["local", "ray"],
-                       help="'ray': run every task at once on a Ray cluster, each with an equal share of it")
-    bench.add_argument("--ray-address", default="", help="the Ray cluster (default RAY_ADDRESS, else a local Ray)")
-    add_context_flags(bench, only=set(PRESET_FIELDS))
+    # --executor ray: every task's run at once on the cluster, each with an equal share of it
+    add_context_flags(bench, only=set(PRESET_FIELDS) | {"executor", "ray_address"})
     report = sub.add_parser("report", help="write RUN_DIR/report.html from the run's run.json")
     report.add_argument("run_dir")
     example = sub.add_parser("example", help="write a real example task (images, audio, JSON, tables, ...) built "
@@ -251,8 +249,8 @@ def bench(args: argparse.Namespace) -> int:
                          only=args.tasks.split(",") if args.tasks else None, time_limit=args.task_time_limit,
                          script_timeout=args.script_timeout, seed=args.seed, grader=args.grader,
                          with_baseline=args.baseline, sandbox=args.sandbox,
-                         against=tuple(a for a in args.against.split(",") if a), executor=args.executor,
-                         ray_address=args.ray_address,
+                         against=tuple(a for a in args.against.split(",") if a), executor=args.executor or "local",
+                         ray_address=args.ray_address or "",
                          overrides={k: getattr(args, k) for k in loops if getattr(args, k) is not None})
     except (FileNotFoundError, RayUnavailable) as exc:
         return _fail(str(exc))

@@ -27,7 +27,7 @@ print(json.dumps({"valid_submission": ok, "score": roc_auc_score(merged["maligna
 sys.exit(0 if ok else 1)
 '''
 TINY = ["--preset", "quick", "--num-candidates", "1", "--outer-loops", "1", "--inner-loops", "1",
-        "--parallel-solutions", "1", "--ensemble-rounds", "0", "--task-time-limit", "300"]
+        "--parallel-solutions", "1", "--ensemble-rounds", "0", "--task-time-limit", "60"]  # a limit is filled
 
 
 def test_bench_grades_agent_and_baseline_side_by_side(bc_task, tmp_path, capsys):
