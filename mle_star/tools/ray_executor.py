@@ -362,7 +362,7 @@ class RayExecutor:
         self.data_mode = data_mode or os.environ.get(DATA_ENV) or "auto"
         if self.data_mode not in ("auto", "object_store"):
             raise ValueError(f"{DATA_ENV} must be 'auto' or 'object_store', not {self.data_mode!r}")
-        self.threads = threads or script_threads(ctx)  # a script that runs alone may get every core
+        self.threads = threads or script_threads(ctx)
         self.memory = int(ctx.script_memory_gb * GiB) if ctx.script_memory_gb > 0 else None
         self.sandbox = worker_sandbox(ctx)
         self.state = _run_state(self.run_dir)
