@@ -36,7 +36,8 @@ def postgres_url():
     port = 55000 + os.getpid() % 1000
 
     def as_postgres(cmd: str) -> None:
-        done = subprocess.run(["su", "postgres", "-c", cmd], capture_output=True, text=True)
+        # in a folder the postgres user owns: initdb needs a current directory it can read
+        done = subprocess.run(["su", "postgres", "-c", cmd], capture_output=True, text=True, cwd=home)
         assert done.returncode == 0, done.stderr[-1000:]
 
     as_postgres(f"{bindir}/initdb -D {data} -A trust -U postgres")
