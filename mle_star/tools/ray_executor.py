@@ -42,10 +42,10 @@ from mle_star.tools.runner import (
     _atomic_write,
     _check_entry,
     _check_name,
-    _check_relpath,
     _read_regular,
     _rmtree,
     cached_result,
+    check_request,
     execution_digest,
 )
 from mle_star.tools.sandbox import Sandbox, SandboxMode
@@ -371,11 +371,7 @@ class RayExecutor:
     def run(self, code: str, name: str, *, view: str = "search", timeout: float | None = None,
             outputs: tuple[str, ...] = (), salt: str = "") -> ExecResult:
         """Execute ``code`` as a Ray task; reuse the record if an identical execution finished."""
-        for part in name.split("/"):
-            _check_name("script name", part)
-        if view not in self.views:
-            raise KeyError(f"unknown view {view!r} (have {sorted(self.views)})")
-        outputs = tuple(_check_relpath(p) for p in outputs)
+        outputs = check_request(name, view, self.views, outputs)
         timeout = float(timeout or self.timeout)
         entries = self.views[view]
         digest = execution_digest(code, timeout, view, entries, outputs, salt, self.sandbox.kind)  # workers' sandbox

@@ -609,6 +609,16 @@ class _Run:
         return rc, (exited or time.monotonic()) - start
 
 
+def check_request(name: str, view: str, views: dict[str, dict[str, str]], outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """Every executor's checks on a run request: a safe script name (it may nest one folder per
+    solution path: path0/init_1), a known view, safe output paths (returned)."""
+    for part in name.split("/"):
+        _check_name("script name", part)
+    if view not in views:
+        raise KeyError(f"unknown view {view!r} (have {sorted(views)})")
+    return tuple(_check_relpath(p) for p in outputs)
+
+
 def execution_digest(code: str, timeout: float, view: str, entries: dict[str, str], outputs: tuple[str, ...],
                      salt: str, sandbox: str) -> str:
     """What makes two executions the same (every executor's cache key: a run may change executor)."""
@@ -666,11 +676,7 @@ class ScriptRunner:
     def run(self, code: str, name: str, *, view: str = "search", timeout: float | None = None,
             outputs: tuple[str, ...] = (), salt: str = "") -> ExecResult:
         """Execute ``code`` as ``work/<name>/solution.py``; reuse the record if identical."""
-        for part in name.split("/"):  # names may nest one folder per solution path: path0/init_1
-            _check_name("script name", part)
-        if view not in self.views:
-            raise KeyError(f"unknown view {view!r} (have {sorted(self.views)})")
-        outputs = tuple(_check_relpath(p) for p in outputs)
+        outputs = check_request(name, view, self.views, outputs)
         timeout = float(timeout or self.timeout)
         entries = self.views[view]
         digest = execution_digest(code, timeout, view, entries, outputs, salt, self.sandbox.kind)
