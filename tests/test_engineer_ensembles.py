@@ -102,6 +102,31 @@ def test_the_final_ensemble_retrains_each_member_once_on_every_labelled_row(memb
     assert judged(task, data, "submission", run).ok
 
 
+def test_a_final_with_two_cores_fits_at_once_and_writes_the_same_submission(members, tmp_path):
+    """The final script runs alone, so the runner lets it use every core (MLE_STAR_WORKERS): a
+    single solution refits on every row beside its validation fit, an ensemble runs its members
+    at once. Same predictions as one at a time; the members overlapped."""
+    data, codes, scores, saved = members
+    task = data.task
+    search = code_of("ensembler", task, solutions=codes[:2], scores=scores[:2], plan="[ensemble:mean] x",
+                     member_dirs=["members/member_0", "members/member_1"])
+    for name, code in (("single", code_of("submission", task, code=codes[0], score=scores[0])),
+                       ("ensemble", code_of("submission", task, code=search, score=0.99))):
+        runs = {w: run_script(code, data.views["full"], tmp_path / f"{name}{w}", workers=w) for w in (1, 2)}
+        for run in runs.values():
+            assert run.done.returncode == 0, run.done.stderr[-3000:]
+            assert judged(task, data, "submission", run).ok
+        one, two = ((runs[w].work / "final" / "submission.csv").read_text() for w in (1, 2))
+        assert one == two and runs[1].printed == runs[2].printed
+        if name == "ensemble":  # member 1 started before member 0 finished (one at a time: after)
+            started = (runs[2].work / "member_1" / "solution.py").stat().st_mtime
+            finished = (runs[2].work / "member_0" / "final" / "submission.csv").stat().st_mtime
+            assert started < finished
+            started = (runs[1].work / "member_1" / "solution.py").stat().st_mtime
+            finished = (runs[1].work / "member_0" / "final" / "submission.csv").stat().st_mtime
+            assert started > finished
+
+
 def _regression_members(folder: Path, base: np.ndarray, y: np.ndarray, noise: list[float]) -> None:
     """Saved inner-validation predictions (``base`` plus noise of the given levels, fixed seeds) with labels ``y``."""
     for i, level in enumerate(noise):

@@ -175,8 +175,9 @@ class Run:
         return parse_score(self.done.stdout)
 
 
-def run_script(code: str, view: dict[str, str], work: Path, timeout: float = 600) -> Run:
-    """Run ``code`` as work/solution.py with work/input/ holding links to the view's entries."""
+def run_script(code: str, view: dict[str, str], work: Path, timeout: float = 600, workers: int = 1) -> Run:
+    """Run ``code`` as work/solution.py with work/input/ holding links to the view's entries
+    (``workers``: the fits it may run at once, as the runner tells a final script)."""
     (work / "input").mkdir(parents=True)
     for name, path in view.items():
         (work / "input" / name).symlink_to(path)
@@ -184,7 +185,8 @@ def run_script(code: str, view: dict[str, str], work: Path, timeout: float = 600
     start = time.monotonic()
     done = subprocess.run([sys.executable, "solution.py"], cwd=work, capture_output=True, text=True,
                           timeout=timeout, env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1",
-                                                "OMP_WAIT_POLICY": "passive", "MLE_STAR_THREADS": "1"})
+                                                "OMP_WAIT_POLICY": "passive", "MLE_STAR_THREADS": "1",
+                                                "MLE_STAR_WORKERS": str(workers)})
     return Run(work, done, time.monotonic() - start)
 
 

@@ -112,6 +112,23 @@ def test_default_threads_split_the_cpus(task, sandbox):
     assert runner.threads == max(1, len(os.sched_getaffinity(0)) // 2)
 
 
+def test_cpu_seconds_count_the_whole_process_tree(task, sandbox):
+    """run.json's parallelism is CPU time where it can be measured, not threads x duration: a
+    script that burns ~1 s of CPU in a child process, then sleeps 1 s, reports ~1 CPU second,
+    child included. Under bwrap the tree's rusage is out of reach: None, never a wrong number."""
+    code = ("import subprocess, sys, time\n"
+            "subprocess.run([sys.executable, '-c', 'import time\\nt = time.process_time()\\n"
+            "while time.process_time() - t < 1.0: pass'], check=True)\n"
+            "time.sleep(1.0)\n")
+    result = make_runner(task, sandbox).run(code, "burn")
+    assert result.ok, result.error
+    assert result.duration >= 2.0
+    if sandbox.kind == "bwrap":
+        assert result.cpu_seconds is None
+    else:
+        assert result.cpu_seconds is not None and 0.9 <= result.cpu_seconds <= 1.8
+
+
 def test_inputs_are_read_only(task, sandbox):
     """bwrap: read-only mounts. none: a folder of symlinks made read-only, which does not stop
     root (test_sandbox.py documents that write_public/poison_input escape in none mode)."""

@@ -262,6 +262,7 @@ import pandas as pd
 SEED = {seed}
 PLAN = {plan!r}
 FINAL = {final!r}
+WORKERS = int(os.environ.get("MLE_STAR_WORKERS", "1"))  # members this script may run at once (one core each)
 FOLDS = 5  # cross-fitting folds of the stacking meta-learner
 LOWER_IS_BETTER = {shape.lower!r}
 ID = {task["id_column"]!r}
@@ -300,10 +301,16 @@ def has_outputs(folders: list) -> bool:
 
 
 def run_members() -> tuple[list, list]:
-    """Run every member once in its own folder: (folders, the scores they printed)."""
+    """Run every member once in its own folder, WORKERS at a time: (folders, the scores they printed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    slots = max(1, min(WORKERS, len(MEMBERS)))
+    env = dict(os.environ, MLE_STAR_WORKERS=str(max(1, WORKERS // slots)))  # cores left over go to a member
+    with ThreadPoolExecutor(slots) as pool:
+        runs = list(pool.map(lambda i: run_in_folder(f"member_{{i}}", MEMBERS[i], timeout={timeout!r}, env=env),
+                             range(len(MEMBERS))))
     folders, printed = [], []
-    for i, source in enumerate(MEMBERS):
-        done = run_in_folder(f"member_{{i}}", source, timeout={timeout!r})
+    for i, done in enumerate(runs):
         if done.returncode != 0:
             raise RuntimeError(f"ensemble member {{i}} failed (exit code {{done.returncode}}):\\n{{done.stderr[-3000:]}}")
         found = re.findall(r"Final Validation Performance:\\s*(\\S+)", done.stdout)

@@ -23,7 +23,8 @@ def literal(text: str) -> str:
     return repr(text)
 
 
-RUN_IN_FOLDER = '''def run_in_folder(folder: str, source: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+RUN_IN_FOLDER = '''def run_in_folder(folder: str, source: str, timeout: float | None = None,
+                  env: dict | None = None) -> subprocess.CompletedProcess:
     """Run a script in its own sub-folder, with ./input linked to this folder's input."""
     os.makedirs(folder, exist_ok=True)
     link = os.path.join(folder, "input")
@@ -31,7 +32,8 @@ RUN_IN_FOLDER = '''def run_in_folder(folder: str, source: str, timeout: float | 
         os.symlink(os.path.join("..", "input"), link)
     with open(os.path.join(folder, "solution.py"), "w") as fh:
         fh.write(source)
-    return subprocess.run([sys.executable, "solution.py"], cwd=folder, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "solution.py"], cwd=folder, capture_output=True, text=True, timeout=timeout,
+                          env=env)
 '''
 
 

@@ -92,6 +92,7 @@ from sklearn.model_selection import train_test_split
 warnings.filterwarnings("ignore")
 SEED = {seed}
 THREADS = int(os.environ.get("MLE_STAR_THREADS", "1"))
+WORKERS = int(os.environ.get("MLE_STAR_WORKERS", "1"))  # fits this script may run at once (one core each)
 FINAL = {final!r}  # True: train on every labelled row and write ./final/submission.csv
 SUBSAMPLE = {None if final else subsample!r}  # at most this many labelled rows while searching
 {_files(task, final)}{constants(shape, task)}TREE_FAMILIES = {TREE_FAMILIES!r}
@@ -146,10 +147,16 @@ labelled, holdout, test = load_data()
 y = encode_truth(labelled)
 fit_rows, valid_rows = inner_split(y)
 frames = [labelled.iloc[valid_rows]] + ([holdout] if holdout is not None else []) + ([] if FINAL else [test])
+refit = None
+if FINAL and WORKERS > 1:  # the final script runs alone: the refit on every row beside the validation fit
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    refit = pool.submit(fit_predict, labelled, y, [test])
 preds = fit_predict(labelled.iloc[fit_rows].reset_index(drop=True), y[fit_rows], frames)
 valid_pred = preds[0]
 {score}{note}{proxy}if FINAL:  # refit on every labelled row for the test predictions
-    test_pred = fit_predict(labelled, y, [test])[0]
+    test_pred = refit.result()[0] if refit is not None else fit_predict(labelled, y, [test])[0]
     write_predictions("final/submission.csv", test[KEY], test_pred)
 else:
     test_pred = preds[-1]

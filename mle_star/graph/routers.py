@@ -13,6 +13,7 @@ from langgraph.types import Send
 from mle_star import journal
 from mle_star.config import Context
 from mle_star.state import MLEStarState, PathState
+from mle_star.tools.executor import final_workers
 
 # -- the time budget -------------------------------------------------------------------------
 
@@ -32,12 +33,12 @@ def solution_seconds(state: Mapping[str, Any]) -> float:
 
 def final_seconds(task: Mapping[str, Any], ctx: Context, duration: float) -> float:
     """The final script's time: the searched solution's, scaled to every labelled row (the
-    search subsampled them), twice (it fits once for its validation score, then again on every
-    row), once per ensemble member when an ensemble may win."""
+    search subsampled them), for two fits (one for its validation score, one on every row) per
+    ensemble member when an ensemble may win, ``final_workers`` fits at a time."""
     used = max(1, min(task.get("n_train") or 1, ctx.subsample_rows))
     scale = max(1.0, ((task.get("n_train") or 0) + (task.get("n_holdout") or 0)) / used)
-    members = ctx.parallel_solutions if ctx.ensemble_rounds > 0 else 1
-    return 2 * duration * scale * members
+    fits = 2 * (ctx.parallel_solutions if ctx.ensemble_rounds > 0 else 1)
+    return duration * scale * fits / min(fits, final_workers(ctx))
 
 
 def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rounds: int | None = None) -> float:

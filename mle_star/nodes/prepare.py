@@ -15,6 +15,7 @@ from mle_star.prompts import ROLES
 from mle_star.prompts.roles import METRIC_READER, MetricReaderInputs
 from mle_star.state import MLEStarState, Task
 from mle_star.telemetry import Recorder, emit
+from mle_star.timing import cpu_clock
 from mle_star.tools.code import ReplyError
 from mle_star.tools.dataview import prepare_run_data
 from mle_star.tools.intake import default_run_dir, read_task
@@ -47,6 +48,7 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     if not task["metric_implemented"] and state.get("lower_is_better") is None:
         task = read_metric(ctx, rec, task)
     started = state.get("started") or time.time()
+    started_cpu = state.get("started_cpu") or cpu_clock()
     models = {role: model_id(ctx, role) for role in ROLES}
     if ctx.model == "auto" and OFFLINE in models.values():
         emit({"event": "notice", "text": "no GOOGLE_API_KEY set: the offline engineer answers every role"})
@@ -58,6 +60,6 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     rec.count("sandboxed_runs" if sandbox.kind == "bwrap" else "unsandboxed_runs")
     return rec.update(detail=f"{task['modality']} {task['task_type']} task, metric {task['metric_title']}, "
                              f"scores {task['scoring']}; sandbox: {sandbox.describe()}",
-                      task=task, run_dir=run_dir, started=started, deadline=started + ctx.time_limit,
+                      task=task, run_dir=run_dir, started=started, started_cpu=started_cpu or [], deadline=started + ctx.time_limit,
                       metric=task["metric"], lower_is_better=task["lower_is_better"], models=models,
                       sandbox=sandbox.describe() + (f" - {sandbox.warning}" if sandbox.warning else ""))

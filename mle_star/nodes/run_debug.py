@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,13 +24,14 @@ from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
 from mle_star.state import Attempt, AttemptKind, ExecState
 from mle_star.telemetry import Recorder, emit
-from mle_star.tools.executor import make_executor, run_data
+from mle_star.tools.executor import (
+    cpu_count,
+    final_workers,
+    make_executor,
+    run_data,
+    script_threads,
+)
 from mle_star.tools.judge import judge, outputs_for
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
 
 CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
 LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time
@@ -59,11 +59,9 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
         entries = run_data(state["run_dir"])["views"][view] | extra
         view = f"{view}-{hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12]}"
         views = {view: entries}
-    # CPUs / max_parallel even for a script that runs alone: with every core, the boosting
-    # libraries' OpenMP threads on a few thousand rows spent their time waking each other
-    # (final scripts ran 7-20x slower than their single-threaded search runs).
-    threads = max(1, cpu_count() // ctx.max_parallel)
-    result = make_executor(ctx, state["run_dir"], views, threads).run(state["code"], name, view=view,
+    threads = script_threads(ctx)
+    workers = final_workers(ctx) if kind == "submission" else 1
+    result = make_executor(ctx, state["run_dir"], views, threads, workers).run(state["code"], name, view=view,
                                                                       timeout=timeout, outputs=outputs_for(kind, task))
     verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
                     result.printed_score, result.outputs, result.output_errors)
@@ -73,7 +71,9 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
         rec.count("worker_deaths", getattr(result, "worker_deaths", 0))
     if not result.cached:
         rec.spent("scripts", result.duration)
-        rec.spent("script_core_seconds", result.duration * min(threads, cpu_count()))
+        # measured CPU (rusage) where the executor can; else every thread busy for the whole run
+        cpu = getattr(result, "cpu_seconds", None)
+        rec.spent("script_core_seconds", cpu if cpu is not None else result.duration * min(threads * workers, cpu_count()))
     rec.count("untrusted_scripts", int(verdict.untrusted))
     emit({"event": "script_finished", "name": name, "score": verdict.score, "ok": verdict.ok,
           "duration": result.duration})

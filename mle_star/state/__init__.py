@@ -180,6 +180,7 @@ class MLEStarState(Telemetry, total=False):
     sandbox: str  # how scripts were contained, and the warning when they were not
     fallback: str
     started: float
+    started_cpu: list[float]  # the machine's (busy, total) core-seconds when the run started
     deadline: float
     journal: Annotated[list[Attempt], operator.add]
     finals: Annotated[list[str], operator.add]  # the final solution of each path (journal names)

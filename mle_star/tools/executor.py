@@ -8,6 +8,7 @@ the model calls and the checkpoints always stay in the driver.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -41,18 +42,36 @@ def limits(ctx: Context) -> Limits:
     return base
 
 
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def script_threads(ctx: Context) -> int:
+    """BLAS/OpenMP threads per script: the CPUs shared by the scripts that run at once. Even a
+    script that runs alone gets no more: with every core, the boosting libraries' OpenMP threads
+    on a few thousand rows spent their time waking each other (final scripts ran 7-20x slower)."""
+    return max(1, cpu_count() // ctx.max_parallel)
+
+
+def final_workers(ctx: Context) -> int:
+    """Fits the final script may run at once: it runs alone, so one per core (one thread each).
+    A Ray task reserves its threads only, so there it fits one at a time."""
+    return max(1, cpu_count() // script_threads(ctx)) if ctx.executor == "local" else 1
+
+
 def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, str]] | None = None,
-                  threads: int | None = None) -> Executor:
+                  threads: int | None = None, workers: int = 1) -> Executor:
     """The run's executor, from ``ctx.executor``; ``extra_views`` adds views for single scripts
     (an ensemble's view also holds its members' saved predictions); ``threads`` overrides the
-    BLAS/OpenMP threads of a script that runs alone (default: CPUs / max_parallel)."""
+    BLAS/OpenMP threads of a script (default: CPUs / max_parallel); ``workers`` tells a script
+    that runs alone how many fits it may run at once (locally; a Ray task reserves its threads only)."""
     views = run_data(run_dir)["views"] | (extra_views or {})
     if ctx.executor == "ray":
         from mle_star.tools.ray_executor import RayExecutor
 
         return RayExecutor(run_dir, views, ctx, threads=threads)
     return ScriptRunner(run_dir, views, sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
-                        max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads)
+                        max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads, workers=workers)
 
 
 def release(ctx: Context, run_dir: str | Path) -> None:

@@ -126,6 +126,7 @@ class ExecResult:
     sandbox: str
     cached: bool = False
     limit_hit: str = ""  # best effort: "memory" | "processes" | "file size" | "time" | ""
+    cpu_seconds: float | None = None  # user + system CPU of the process tree (rusage; None: not measured)
 
     @property
     def ok(self) -> bool:
@@ -475,6 +476,7 @@ class _Run:
         self.info_fd, self.info = info_fd, b""
         self.init_pidfd: int | None = None  # bwrap's PID-namespace init: when it is gone, all are
         self.killed = False
+        self.cpu_seconds: float | None = None
         self.poller = select.poll()
 
     def _read_info(self) -> None:
@@ -546,6 +548,19 @@ class _Run:
         except (ProcessLookupError, PermissionError):
             pass
 
+    def _reap(self) -> None:
+        """Reap the exited child, keeping its rusage: CPU seconds of it and every descendant it
+        waited for, threads included (what run.json's parallelism counts). Not under bwrap: its
+        monitor exits on the init's status message without reaping it, so the rusage is bwrap's own."""
+        try:
+            _pid, status, usage = os.wait4(self.proc.pid, 0)
+        except ChildProcessError:  # already reaped elsewhere
+            self.proc.wait()
+            return
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        if not self.sandboxed:
+            self.cpu_seconds = round(usage.ru_utime + usage.ru_stime, 3)
+
     def wait(self, deadline: float) -> tuple[int, float]:
         """Pump output until the tree is gone; (returncode, seconds until exit)."""
         start = time.monotonic()
@@ -579,7 +594,7 @@ class _Run:
                     if fd == pidfd:
                         exited = time.monotonic()
                         poller.unregister(pidfd)
-                        self.proc.wait()
+                        self._reap()
                         if not self.sandboxed:  # background children, setsid'd ones with the marker
                             self._kill_group()
                             sweep(lambda value: value == self.marker)
@@ -657,7 +672,7 @@ class ScriptRunner:
 
     def __init__(self, run_dir: str | Path, views: dict[str, dict[str, str]], *, sandbox: Sandbox,
                  timeout: float = 1800.0, max_parallel: int = 1, limits: Limits | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, workers: int = 1):
         self.run_dir = Path(run_dir).absolute()
         self.views = {_check_name("view", view): {_check_entry(entry): os.path.abspath(src)
                                                     for entry, src in entries.items()}
@@ -667,6 +682,7 @@ class ScriptRunner:
         self.limits = limits or default_limits(max_parallel, self.run_dir)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         self.threads = threads or max(1, cpus // max(1, max_parallel))
+        self.workers = max(1, workers)  # MLE_STAR_WORKERS: fits a script may run at once (it runs alone)
         self.run_key = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
         key = (str(self.run_dir), max_parallel)
         with self._lock:
@@ -743,7 +759,7 @@ class ScriptRunner:
             USER="sandbox", LOGNAME="sandbox", LANG="C.UTF-8", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", OMP_WAIT_POLICY="passive",
             OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
-            MLE_STAR_THREADS=threads, **{_MARKER: marker},
+            MLE_STAR_THREADS=threads, MLE_STAR_WORKERS=str(self.workers), **{_MARKER: marker},
         )
         if self.sandbox.kind == "bwrap":
             env["TMPDIR"] = "/tmp"
@@ -847,6 +863,7 @@ class ScriptRunner:
             stdout_tail=_excerpt(record / "stdout.txt", 4000), stderr_tail=stderr_tail,
             printed_score=out.printed_score(), outputs=collected, output_errors=errors,
             sandbox=self.sandbox.kind, limit_hit=_limit_hit(stderr_tail, returncode, timed_out),
+            cpu_seconds=run.cpu_seconds,
         )
 
     def _collect(self, workdir: Path, record: Path, outputs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
