@@ -67,6 +67,10 @@ class Context:
                                       presets={"paper": 2, "laptop": 2, "quick": 2})
     ensemble_rounds: int = setting(5, doc="R: ensemble plan/implement rounds.", minimum=0,
                                    presets={"paper": 5, "laptop": 3, "quick": 2})
+    min_gain_se: float = setting(1.0, doc="A refinement replaces its solution (and a single solution beats an "
+                                          "ensemble) only by more than this many standard errors of their paired "
+                                          "held-out score difference (bootstrap): smaller gains are noise the loop "
+                                          "would overfit. 0: any gain.", minimum=0)
     debug_rounds: int = setting(3, doc="Debugger attempts after a failed run.", minimum=0)
     check_leakage: bool = setting(True, doc="Run the leakage checker before each run.")
     check_data_usage: bool = setting(True, doc="Run the data-usage checker once per path.")

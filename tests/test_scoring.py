@@ -295,3 +295,50 @@ def test_class_probabilities_need_not_sum_to_one(tmp_path):
     with pytest.raises(InvalidSubmission, match="all zero"):
         validate_submission(write(tmp_path, "id,cat,dog\n1,0,0\n2,0.1,0.3\n"), sample, s)
     assert issubclass(InvalidSubmission, InvalidPredictions)
+
+
+# -- is a gain more than the held-out rows' noise? -----------------------------------------------
+def _record(folder, ids, values, column: str, id_column: str) -> dict:
+    (folder / "outputs").mkdir(parents=True)
+    pd.DataFrame({id_column: ids, column: values}).to_csv(folder / "outputs" / "valid_predictions.csv", index=False)
+    return {"workdir": str(folder)}
+
+
+def test_a_gain_must_beat_the_noise_of_the_paired_held_out_difference(diabetes_task, tmp_path):
+    """A change that is noise (moves random rows nearer, the others farther) and happens to win
+    on the raw score, wins by less than one standard error of the paired difference; a model that is
+    better on every row does."""
+    from conftest import task_record
+
+    from mle_star.tools.dataview import load_answers
+    from mle_star.tools.judge import clearly_better, gain_se
+    from mle_star.tools.metrics import metric_of
+
+    task = task_record(diabetes_task, tmp_path / "run")
+    answers_path = str(tmp_path / "run" / "private" / "answers.csv")
+    answers = load_answers(answers_path)
+    id_column, column = task["id_column"], task["output"]["columns"][0]
+    truth = answers[task["output"]["label_columns"][0]].to_numpy(dtype=float)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 50, len(truth))
+    old_values = truth + noise
+    def mse(values: np.ndarray) -> float:
+        return float(np.mean((values - truth) ** 2))
+
+    for _ in range(50):  # a change that is noise: 10% nearer the truth on random rows, farther on the others
+        lucky = old_values - 0.1 * rng.choice([-1.0, 1.0], len(truth)) * noise
+        if mse(lucky) < mse(old_values):  # ... that happens to score better
+            break
+    recs = {name: _record(tmp_path / name, answers[id_column], values, column, id_column)
+            for name, values in (("old", old_values), ("lucky", lucky), ("better", truth + 0.6 * noise))}
+    metric = metric_of(task)
+    for name, rec in recs.items():
+        rec["score"] = score_predictions(metric, task["output"], answers,
+                                         pd.read_csv(rec["workdir"] + "/outputs/valid_predictions.csv"))
+    assert metric.better(recs["lucky"]["score"], recs["old"]["score"])  # it does win on the raw score
+    se = gain_se(task, answers_path, recs["lucky"]["workdir"], recs["old"]["workdir"])
+    assert se is not None and se > 0
+    assert clearly_better(task, answers_path, recs["lucky"], recs["old"], 1.0) == (False, se)
+    assert clearly_better(task, answers_path, recs["better"], recs["old"], 1.0)[0]
+    assert clearly_better(task, answers_path, recs["lucky"], recs["old"], 0.0) == (True, None)  # 0: any gain
+    assert not clearly_better(task, answers_path, recs["old"], recs["better"], 0.0)[0]  # a loss never wins

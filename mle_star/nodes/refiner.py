@@ -20,6 +20,8 @@ from mle_star.prompts.roles import (
 from mle_star.state import PathState, PlanScore
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError, extract_code, replace_block
+from mle_star.tools.executor import run_data
+from mle_star.tools.judge import clearly_better
 from mle_star.tools.metrics import metric_of
 
 
@@ -91,11 +93,18 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
     metric = metric_of(task)
     inner_best = metric.best_of(tried)
     refined = [*state.get("refined_blocks", [])] + ([state["code_block"]] if state.get("code_block") else [])
-    if inner_best is not None and metric.better(inner_best["score"], best["score"]):
+    clear, se = (clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best, runtime.context.min_gain_se)
+                 if inner_best is not None else (False, None))
+    if clear:
         rec.count("refinements_accepted")
         return rec.update(score=inner_best["score"], detail=f"t={t}: improved {best['score']} -> {inner_best['score']}",
                           stage_extra={"from": best["name"], "to": inner_best["name"], "plan": inner_best["plan"]},
                           best=inner_best["name"], refined_blocks=refined, outer_step=t + 1)
+    if inner_best is not None and metric.better(inner_best["score"], best["score"]):
+        rec.count("refinements_within_noise")
+        why = (f"{inner_best['score']:.6g} beats {best['score']:.6g} by less than {runtime.context.min_gain_se:g} "
+               f"standard error(s) of their held-out difference ({se:.3g}): noise, kept s_t")
+        return rec.update(score=best["score"], detail=f"t={t}: {why}", refined_blocks=refined, outer_step=t + 1)
     return rec.update(score=best["score"], detail=f"t={t}: no improvement over {best['score']}, kept s_t",
                       refined_blocks=refined, outer_step=t + 1)
 

@@ -1,5 +1,5 @@
-"""Submission (step 7): take the best solution (an ensemble only if it beat every single
-one), remove the subsampling, add test prediction, run it and validate ./final/submission.csv
+"""Submission (step 7): take the best solution (an ensemble unless a single one clearly beat
+it), remove the subsampling, add test prediction, run it and validate ./final/submission.csv
 against sample_submission.csv. If that fails, the next best solution is tried."""
 
 from __future__ import annotations
@@ -26,18 +26,25 @@ from mle_star.prompts.roles import (
 from mle_star.state import Attempt, MLEStarState
 from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
+from mle_star.tools.executor import run_data
 from mle_star.tools.files import atomic_copy, atomic_write
-from mle_star.tools.judge import FINAL
+from mle_star.tools.judge import FINAL, clearly_better
 from mle_star.tools.metrics import metric_of
 
 
-def final_candidates(state: MLEStarState) -> list[Attempt]:
-    """Single solutions and ensemble rounds, best first; an ensemble must beat every single."""
-    metric = metric_of(state["task"])
+def final_candidates(state: MLEStarState, ctx: Context) -> list[Attempt]:
+    """Single solutions and ensemble rounds, best first. The best ensemble round leads unless the
+    best single beats it clearly (by more than ``min_gain_se`` standard errors of their held-out
+    difference): a smaller gap is the held-out rows' noise, and a blend has the lower variance."""
+    task = state["task"]
+    metric = metric_of(task)
     singles = metric.ranked(a for a in members(state) if a["ok"])
     rounds = metric.ranked(a for a in journal.of_kind(state.get("journal", []), "ensemble") if a["ok"])
-    if rounds and singles and metric.better(rounds[0]["score"], singles[0]["score"]):
-        return [rounds[0], *singles]
+    if rounds and singles:
+        single_wins, _se = clearly_better(task, run_data(state["run_dir"])["answers"], singles[0], rounds[0],
+                                          ctx.min_gain_se)
+        if not single_wins:
+            return [rounds[0], *singles]
     return singles + rounds[:1]
 
 
@@ -58,7 +65,7 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     rec = Recorder("submission")
     run_dir = Path(state["run_dir"])
     errors: list[str] = []
-    candidates = final_candidates(state)
+    candidates = final_candidates(state, ctx)
     extra: dict = {}
     ran: list[Attempt] = []
     if not candidates and any(model_id(ctx, role) != OFFLINE for role in ("init_coder", "submission")):

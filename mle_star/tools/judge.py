@@ -19,12 +19,19 @@ import pandas as pd
 from mle_star.state import Task
 from mle_star.tools.dataview import load_answers
 from mle_star.tools.metrics import Metric, metric_of
-from mle_star.tools.scoring import InvalidPredictions, as_strings, score_predictions
+from mle_star.tools.scoring import (
+    InvalidPredictions,
+    as_strings,
+    compute_score,
+    score_predictions,
+    scoring_pair,
+)
 from mle_star.tools.submission import InvalidSubmission, validate_submission
 
 VALID, TEST, FINAL = "valid_predictions.csv", "test_predictions.csv", "final/submission.csv"
 INNER = "inner_valid.npz"  # optional: a script's internal validation predictions, which ensembles blend
 BOOTSTRAP_ROWS, BOOTSTRAP_ROUNDS, TOLERANCE_SE = 2000, 60, 4.0
+GAIN_ROUNDS = 100  # bootstrap resamples of a paired score difference
 
 
 @dataclass
@@ -120,3 +127,46 @@ def bootstrap_se(metric: Metric, task: Task, answers: pd.DataFrame, predictions:
         except (InvalidPredictions, ValueError):
             continue
     return float(np.std(scores)) if len(scores) >= 10 else float("inf")
+
+
+def gain_se(task: Task, answers_path: str, new_record: str, old_record: str) -> float | None:
+    """Standard error of the held-out score difference between two executions (their record
+    folders): a paired bootstrap over the held-out rows, so the noise both share cancels.
+    None when either cannot be rescored (self-reported scores, missing predictions)."""
+    if task["scoring"] != "agent":
+        return None
+    try:
+        answers, metric = load_answers(answers_path), metric_of(task)
+        pairs = [scoring_pair(metric, task["output"], answers, _read(str(Path(record) / "outputs" / VALID)))
+                 for record in (new_record, old_record)]
+    except (OSError, InvalidPredictions, InvalidSubmission, ValueError, KeyError):
+        return None
+    refined, truth, new = pairs[0]
+    old = pairs[1][2]
+    n = len(truth)
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(GAIN_ROUNDS):
+        rows = rng.integers(0, n, n)
+        try:
+            diffs.append(compute_score(refined, _take(truth, rows), _take(new, rows)) -
+                         compute_score(refined, _take(truth, rows), _take(old, rows)))
+        except InvalidPredictions:  # e.g. AUC of a resample holding one class
+            continue
+    return float(np.std(diffs)) if len(diffs) >= 20 else None
+
+
+def _take(values, rows: np.ndarray):
+    return values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]
+
+
+def clearly_better(task: Task, answers_path: str, new: dict, old: dict, min_gain_se: float) -> tuple[bool, float | None]:
+    """(does attempt ``new`` beat ``old`` by more than ``min_gain_se`` standard errors of their
+    paired held-out difference, that standard error). A smaller gain is as likely the held-out
+    rows' noise as a better model: choosing on it overfits them (ames: 0.105 there, 0.120 on test)."""
+    if not metric_of(task).better(new["score"], old["score"]):
+        return False, None
+    if min_gain_se <= 0:
+        return True, None
+    se = gain_se(task, answers_path, new["workdir"], old["workdir"])
+    return se is None or abs(new["score"] - old["score"]) > min_gain_se * se, se

@@ -302,6 +302,14 @@ def score_predictions(metric: Metric, spec: OutputSpec, answers: pd.DataFrame, p
     the output shape (e.g. log loss on class probabilities is multi-class log loss).
     Raises InvalidPredictions with a one-line reason when the frame cannot be scored.
     """
+    metric, truth, pred = scoring_pair(metric, spec, answers, predictions)
+    return compute_score(metric, truth, pred)
+
+
+def scoring_pair(metric: Metric, spec: OutputSpec, answers: pd.DataFrame, predictions: pd.DataFrame
+                 ) -> tuple[Metric, Any, Any]:
+    """(the metric refined to the output shape, truth, predictions), rows in the answers' order:
+    what ``metric.compute`` takes (resampling them is a bootstrap of the held-out score)."""
     if not metric.implemented:
         raise InvalidPredictions(f"mle-star cannot compute {metric.title}; the script must report its own score")
     _check_spec(spec)
@@ -323,6 +331,11 @@ def score_predictions(metric: Metric, spec: OutputSpec, answers: pd.DataFrame, p
     answers = answers.reset_index(drop=True)
     check_values(preds, spec, known_labels=metric.name != "qwk")
     truth, pred = _BUILDERS[kind](metric, spec, answers, preds)
+    return metric, truth, pred
+
+
+def compute_score(metric: Metric, truth: Any, pred: Any) -> float:
+    """``metric.compute``, with a one-line InvalidPredictions for what it cannot score."""
     try:
         score = metric.compute(truth, pred)
     except ValueError as exc:
