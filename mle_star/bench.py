@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -142,7 +143,9 @@ def run_bench(tasks_dir: str | Path, out_dir: str | Path, preset: str = "laptop"
                "valid": bool(agent.get("valid_submission", agent.get("score") is not None)), "exit_code": code,
                "null_score": meta["null_score"], "final_validation": record.get("best_score"),
                "wall_time": round(wall, 1), "model_calls": record.get("counts", {}).get("model_calls"),
-               "executions": record.get("counts", {}).get("executions")}
+               "executions": record.get("counts", {}).get("executions"),
+               **{key: record.get("time", {}).get(key) for key in ("parallelism", "machine_busy",
+                                                                    "graph_overhead_share")}}
         if with_baseline:
             start = time.time()
             try:
@@ -210,22 +213,30 @@ def write_tables(rows: list[dict], out_dir: Path, settings: dict, against: tuple
                                                        "results": rows}, indent=1))
     extra = "".join(f" {fw} |" for fw in against) + (" normalised |" if against else "")
     lines = ["| task | metric | mle-star | baseline | null | beats baseline |" + extra
-             + " final val | wall s | model calls | executions |",
-             "|" + " --- |" * (10 + len(against) + bool(against))]
+             + " final val | wall s | model calls | executions | parallelism | machine busy |",
+             "|" + " --- |" * (12 + len(against) + bool(against))]
     for r in rows:
         cells = "".join(f" {f(r.get(fw))} |" for fw in against) + (f" {f(r.get('normalised'))} |" if against else "")
         lines.append(f"| {r['task']} | {r['metric']} | {f(r['score'])}{'' if r['valid'] else ' (invalid)'} | "
                      f"{f(r.get('baseline'))} | {f(r['null_score'])} | "
                      f"{_verdict(r['score'], r.get('baseline'), r['higher_is_better'])} |{cells} "
-                     f"{f(r['final_validation'])} | {r['wall_time']} | {r['model_calls']} | {r['executions']} |")
+                     f"{f(r['final_validation'])} | {r['wall_time']} | {r['model_calls']} | {r['executions']} | "
+                     f"{f(r.get('parallelism'))} | {f(r.get('machine_busy'))} |")
     wins = sum(beats(r["score"], r.get("baseline"), r["higher_is_better"]) for r in rows)
     lines += ["", f"mle-star beats the single-XGBoost baseline on {wins} of {len(rows)} tasks. Settings: {settings}"]
     for fw in against:
         won = sum(beats(r["score"], r.get(fw), r["higher_is_better"]) for r in rows)
         lines.append(f"mle-star beats {fw} (same wall time) on {won} of {len(rows)} tasks.")
-    scores = sorted(r["normalised"] for r in rows if r.get("normalised") is not None)
+    scores = [r["normalised"] for r in rows if r.get("normalised") is not None]
     if scores:
-        lines.append(f"Median normalised score (s - null) / (best baseline - null): {scores[len(scores) // 2]:.3f}")
+        lines.append(f"Median normalised score (s - null) / (best baseline - null): {statistics.median(scores):.3f}")
+    for key, words in (("parallelism", "script CPU seconds / (wall x cores)"),
+                       ("machine_busy", "share of the cores' time the machine was busy"),
+                       ("graph_overhead_share", "graph overhead, share of wall time")):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if values:
+            lines.append(f"Median {words}: {statistics.median(values):.3f} (range {min(values):.3f} to "
+                         f"{max(values):.3f})")
     for r in rows:
         lines += [f"- {r['task']}: {r[k]}" for k in sorted(r) if k.endswith("_error")]
     atomic_write(out_dir / "results.md", "\n".join(lines) + "\n")

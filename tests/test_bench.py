@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mle_star.bench import beats
+from mle_star.bench import beats, write_tables
 from mle_star.cli import main
 
 GRADER = '''import json, sys
@@ -62,6 +62,19 @@ def test_bench_needs_tasks(tmp_path, capsys):
 def test_beats_respects_the_direction_and_missing_scores():
     assert beats(0.9, 0.8, True) and not beats(0.8, 0.9, True)
     assert beats(0.1, 0.2, False) and not beats(None, 0.2, False) and not beats(0.1, None, False)
+
+
+def test_the_summary_is_a_true_median_with_the_timing_figures(tmp_path):
+    """Eight tasks have no middle one: the median normalised score averages the two middle ones."""
+    rows = [{"task": f"t{i}", "metric": "auc", "higher_is_better": True, "score": 0.9, "valid": True,
+             "null_score": 0.5, "final_validation": 0.9, "wall_time": 10.0, "model_calls": 1, "executions": 1,
+             "autogluon": 0.9, "normalised": value, "parallelism": 0.8 + i / 100, "machine_busy": 0.9,
+             "graph_overhead_share": 0.0} for i, value in enumerate([0.99, 1.0, 1.02, 1.03, 0.98, 1.04, 1.05, 0.97])]
+    write_tables(rows, tmp_path, {}, ("autogluon",))
+    text = (tmp_path / "results.md").read_text()
+    assert "Median normalised score (s - null) / (best baseline - null): 1.010" in text  # (1.0 + 1.02) / 2, not 1.02
+    assert "Median script CPU seconds / (wall x cores): 0.835 (range 0.800 to 0.870)" in text
+    assert "| parallelism | machine busy |" in text
 
 
 @pytest.mark.bench
