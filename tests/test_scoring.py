@@ -332,7 +332,7 @@ def test_a_gain_must_beat_the_noise_of_the_paired_held_out_difference(diabetes_t
     recs = {name: _record(tmp_path / name, answers[id_column], values, column, id_column)
             for name, values in (("old", old_values), ("lucky", lucky), ("better", truth + 0.6 * noise))}
     metric = metric_of(task)
-    for name, rec in recs.items():
+    for rec in recs.values():
         rec["score"] = score_predictions(metric, task["output"], answers,
                                          pd.read_csv(rec["workdir"] + "/outputs/valid_predictions.csv"))
     assert metric.better(recs["lucky"]["score"], recs["old"]["score"])  # it does win on the raw score
