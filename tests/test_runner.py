@@ -129,6 +129,22 @@ def test_cpu_seconds_count_the_whole_process_tree(task, sandbox):
         assert result.cpu_seconds is not None and 0.9 <= result.cpu_seconds <= 1.8
 
 
+def test_machine_busy_is_the_share_of_the_cores_time_in_use():
+    """run.json's machine_busy: burning one core for a second is at least a 1/cores share (more
+    if anything else ran); no start, or a start after 'now' (a reboot), is unknown, not 0."""
+    from mle_star.timing import cpu_clock, machine_busy
+
+    cores = len(os.sched_getaffinity(0))
+    start = cpu_clock()
+    assert start is not None and 0 <= start[0] <= start[1]
+    began = time.process_time()
+    while time.process_time() - began < 1.0:
+        pass
+    busy = machine_busy(start)
+    assert busy is not None and 0.8 / cores <= busy <= 1.0
+    assert machine_busy(None) is None and machine_busy([start[0] * 10, start[1] * 10]) is None
+
+
 def test_inputs_are_read_only(task, sandbox):
     """bwrap: read-only mounts. none: a folder of symlinks made read-only, which does not stop
     root (test_sandbox.py documents that write_public/poison_input escape in none mode)."""
