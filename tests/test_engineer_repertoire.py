@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from test_engineer_support import (  # noqa: F401 - fixtures
     ask,
@@ -48,6 +49,25 @@ def test_a_lightgbm_solution_runs_on_every_tabular_shape(name, task_dirs, tmp_pa
     print(f"{name}: LightGBM held-out {task['metric']} {verdict.score:.4f} vs constant {null:.4f} ({run.seconds:.1f} s)")
     assert verdict.ok and not verdict.untrusted, verdict.error
     assert better(task, verdict.score, null)
+
+
+def test_a_linear_model_does_not_extrapolate_past_its_training_range(task_dirs, tmp_path):
+    """A test row far outside the training rows (body mass index x20) gets a linear prediction
+    near the training targets, not one that runs off with the input: its numbers are clipped to
+    what the model was fit on (ames: a ridge member priced a 5,600 sq ft house at 2.3M)."""
+    data = prepared(task_dirs("diabetes"), tmp_path / "run")
+    test = pd.read_csv(data.views["search"]["test.csv"])
+    test.loc[0, "bmi"] *= 20
+    odd = tmp_path / "test.csv"
+    test.to_csv(odd, index=False)
+    code = code_of("init_coder", data.task, candidate=ModelCard(model_name="Regularised linear model"))
+    assert [m["family"] for m in parse_recipe(code)["model"]["models"]] == ["linear"]
+    run = run_script(code, data.views["search"] | {"test.csv": str(odd)}, tmp_path / "search")
+    assert run.done.returncode == 0, run.done.stderr[-3000:]
+    predicted = pd.read_csv(run.work / "test_predictions.csv").set_index("id")["target"]
+    y = pd.read_csv(data.views["search"]["train.csv"])["target"]
+    assert predicted.loc[test.loc[0, "id"]] <= 1.2 * y.max()  # a ridge on the raw numbers: 3,423 (max 346)
+    assert judged(data.task, data, "candidate", run).ok
 
 
 def _task(rows: int, classes: int = 2, text: bool = False) -> dict:

@@ -86,7 +86,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.model_selection import train_test_split
 
 warnings.filterwarnings("ignore")
