@@ -381,8 +381,11 @@ class Page:
         if spent:
             out.append("<p>Wall time " + esc(f"{spent['wall']:.1f}") + " s; the graph's own overhead "
                        + esc(f"{spent['graph_overhead']:.2f}") + " s (" + esc(f"{100 * spent['graph_overhead_share']:.2f}")
-                       + "%); effective parallelism " + esc(f"{spent['parallelism']:.2f}") + " of "
-                       + esc(str(spent["cores"])) + " cores busy with scripts.</p>")
+                       + "%); scripts kept " + esc(f"{100 * spent['parallelism']:.0f}") + "% of the "
+                       + esc(str(spent["cores"])) + " cores busy"
+                       + ("" if spent.get("machine_busy") is None else
+                          ", and the machine was busy " + esc(f"{100 * spent['machine_busy']:.0f}") + "% of the time")
+                       + ".</p>")
         return out
 
     def stages(self) -> list[str]:
