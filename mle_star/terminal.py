@@ -31,7 +31,9 @@ from mle_star.report.facts import tidy
 HIDDEN = {"execute", "leakage_checker", "debugger"}
 # Stages whose score is a solution's held-out score (ablation scores are self-reported on the
 # script's own split; the submission's is the source's, re-stated).
-SCORED = {"init_coder", "merger", "data_usage_checker", "refiner_coder", "ensembler"}
+# stages whose score is a solution the run keeps: a refined candidate counts once accepted
+# (a gain within the held-out noise is shown on its line, never as the best)
+SCORED = {"init_coder", "merger", "data_usage_checker", "accept_refinement", "ensembler"}
 ABLATION_WEIGHT = 3  # an ablation retrains a few variants: about three scripts' worth of time
 PATH_OF = re.compile(r"^path(\d+)/")
 STEP = re.compile(r"t=(\d+)(?: k=(\d+))?")
@@ -168,7 +170,7 @@ class RunView:
         view = self.path(int(path_id)) if path_id is not None else None
         if node in SCORED and self.better(score, self.best):
             self.best = score
-            self.best_name = (event.get("scripts") or [""])[-1]
+            self.best_name = event.get("to") or (event.get("scripts") or [""])[-1]  # accepted: the refined script
         if view is None:
             if node == "ensembler":
                 found = re.match(r"round (\d+)", detail)

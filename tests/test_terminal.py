@@ -42,14 +42,17 @@ def test_plain_lines_show_positions_against_totals_and_never_best_none():
     progress(stage("refiner_coder", 0, 0.93, "t=0 k=1: deeper trees", scripts=["path0/t0_k1_refine"]))
     progress({"event": "script_finished", "name": "path0/t0_k2_refine", "score": None, "ok": False,
               "duration": 1.25})
+    progress(stage("accept_refinement", 0, 0.93, "t=0: improved 0.91 -> 0.93", to="path0/t0_k1_refine"))
     lines = out.getvalue().splitlines()
     assert "time limit 10:00" in lines[0] and "(higher is better" in lines[0]
     assert "best none yet" in lines[1] and "None" not in out.getvalue()
     assert "script path0/init_0 started" in lines[2]
     assert "path 0 init_coder score=0.91 | best 0.91" in lines[3]
     assert "path 0 ablation (t 1/2, k 0/3) score=0.99 (self-reported) | best 0.91" in lines[4]  # not a best
-    assert "path 0 refiner_coder (t 1/2, k 2/3) score=0.93 | best 0.93" in lines[5]
+    assert "path 0 refiner_coder (t 1/2, k 2/3) score=0.93 | best 0.91" in lines[5]  # a candidate, not yet kept
     assert "script path0/t0_k2_refine failed after 1.2s" in lines[6]
+    assert "path 0 accept_refinement" in lines[7] and "score=0.93 | best 0.93" in lines[7]  # kept: the best
+    assert progress.view.best_name == "path0/t0_k1_refine"
 
 
 def test_lower_is_better_keeps_the_smallest_score_and_long_details_are_cut_at_a_word():
