@@ -93,14 +93,17 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
     metric = metric_of(task)
     inner_best = metric.best_of(tried)
     refined = [*state.get("refined_blocks", [])] + ([state["code_block"]] if state.get("code_block") else [])
-    clear, se = (clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best, runtime.context.min_gain_se)
-                 if inner_best is not None else (False, None))
+    if inner_best is None:
+        return rec.update(score=best["score"], detail=f"t={t}: no refinement ran, kept s_t",
+                          refined_blocks=refined, outer_step=t + 1)
+    clear, se = clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best,
+                               runtime.context.min_gain_se)
     if clear:
         rec.count("refinements_accepted")
         return rec.update(score=inner_best["score"], detail=f"t={t}: improved {best['score']} -> {inner_best['score']}",
                           stage_extra={"from": best["name"], "to": inner_best["name"], "plan": inner_best["plan"]},
                           best=inner_best["name"], refined_blocks=refined, outer_step=t + 1)
-    if inner_best is not None and metric.better(inner_best["score"], best["score"]):
+    if metric.better(inner_best["score"], best["score"]):
         rec.count("refinements_within_noise")
         why = (f"{inner_best['score']:.6g} beats {best['score']:.6g} by less than {runtime.context.min_gain_se:g} "
                f"standard error(s) of their held-out difference ({se:.3g}): noise, kept s_t")

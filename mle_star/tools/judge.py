@@ -10,8 +10,10 @@ the printed score used, marked self-reported.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,7 +162,8 @@ def _take(values, rows: np.ndarray):
     return values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]
 
 
-def clearly_better(task: Task, answers_path: str, new: dict, old: dict, min_gain_se: float) -> tuple[bool, float | None]:
+def clearly_better(task: Task, answers_path: str, new: Mapping[str, Any], old: Mapping[str, Any],
+                   min_gain_se: float) -> tuple[bool, float | None]:
     """(does attempt ``new`` beat ``old`` by more than ``min_gain_se`` standard errors of their
     paired held-out difference, that standard error). A smaller gain is as likely the held-out
     rows' noise as a better model: choosing on it overfits them (ames: 0.105 there, 0.120 on test)."""
