@@ -9,6 +9,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from mle_star.tools.runner import cpu_count
+
 
 def cpu_clock() -> list[float] | None:
     """(busy, total) core-seconds of this process's CPUs since boot (Linux /proc/stat; else None)."""
@@ -49,7 +51,7 @@ def breakdown(state: Mapping[str, Any], cores: int | None = None) -> dict[str, f
         return {}
     wall = max(time.time() - float(started), 1e-9)
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cores = cpu_count()
     timing = state.get("timing", {})
     scripts, model = float(timing.get("scripts", 0.0)), float(timing.get("model_calls", 0.0))
     core_seconds = float(timing.get("script_core_seconds", scripts))  # CPU seconds where measured

@@ -8,7 +8,6 @@ the model calls and the checkpoints always stay in the driver.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Protocol
 
 from mle_star.config import Context
 from mle_star.tools.dataview import MANIFEST
-from mle_star.tools.runner import ExecResult, Limits, ScriptRunner, default_limits
+from mle_star.tools.runner import ExecResult, Limits, ScriptRunner, cpu_count, default_limits
 from mle_star.tools.sandbox import probe
 
 
@@ -42,15 +41,12 @@ def limits(ctx: Context) -> Limits:
     return base
 
 
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def script_threads(ctx: Context) -> int:
-    """BLAS/OpenMP threads per script: the CPUs shared by the scripts that run at once. Even a
-    script that runs alone gets no more: with every core, the boosting libraries' OpenMP threads
-    on a few thousand rows spent their time waking each other (final scripts ran 7-20x slower)."""
-    return max(1, cpu_count() // ctx.max_parallel)
+    """BLAS/OpenMP threads (= Ray CPUs) per script: the CPUs shared by the scripts that run at
+    once, on every executor. Even a script that runs alone gets no more: with every core, the
+    boosting libraries' OpenMP threads on a few thousand rows spent their time waking each other
+    (final scripts ran 7-20x slower)."""
+    return max(1, cpu_count() // max(1, ctx.max_parallel))
 
 
 def final_workers(ctx: Context) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 from mle_star.config import Context
 from mle_star.telemetry import emit
 from mle_star.tools import ray_data
-from mle_star.tools.executor import RayUnavailable
+from mle_star.tools.executor import RayUnavailable, script_threads
 from mle_star.tools.runner import (
     ExecResult,
     _atomic_write,
@@ -46,6 +46,7 @@ from mle_star.tools.runner import (
     _rmtree,
     cached_result,
     check_request,
+    cpu_count,
     execution_digest,
 )
 from mle_star.tools.sandbox import Sandbox, SandboxMode
@@ -182,13 +183,6 @@ def cluster_facts(ray: Any) -> dict[str, float]:
     return values
 
 
-def script_threads(ctx: Context) -> int:
-    """Threads (= Ray CPUs) per script: the local runner's rule, so a Ray run computes what a
-    local run computes (1 by default, since max_parallel defaults to the CPU count)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cpus // max(1, ctx.max_parallel))
-
-
 def _worker_info(mode: SandboxMode) -> dict:
     """Runs on a worker: its sandbox verdict (SandboxUnavailable under 'bwrap' if it cannot)."""
     import ray
@@ -318,8 +312,7 @@ def _run_on_worker(spec: dict, refs: dict[str, Any]) -> dict:
         return {"status": "need_data", "missing": sorted(set(missing)), "node": node}
     sandbox = probe(spec["sandbox"])
     scratch = ray_data.node_root(key) / "run" / str(os.getpid())  # one per worker process: no shared state
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    limits = default_limits(max(1, cpus // spec["threads"]), scratch)  # this node's RAM, shared like locally
+    limits = default_limits(max(1, cpu_count() // spec["threads"]), scratch)  # this node's RAM, shared like locally
     if spec["memory"]:
         limits = replace(limits, memory_bytes=spec["memory"])
     runner = ScriptRunner(scratch, {spec["view"]: local}, sandbox=sandbox, timeout=spec["timeout"], max_parallel=1,

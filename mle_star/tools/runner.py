@@ -663,6 +663,11 @@ def cached_result(record: Path, digest: str) -> ExecResult | None:
     return result
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on (its affinity set, which containers and taskset narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 class ScriptRunner:
     """Runs scripts for one run directory, at most ``max_parallel`` at a time."""
 
@@ -680,8 +685,7 @@ class ScriptRunner:
         self.sandbox = sandbox
         self.timeout = float(timeout)
         self.limits = limits or default_limits(max_parallel, self.run_dir)
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        self.threads = threads or max(1, cpus // max(1, max_parallel))
+        self.threads = threads or max(1, cpu_count() // max(1, max_parallel))
         self.workers = max(1, workers)  # MLE_STAR_WORKERS: fits a script may run at once (it runs alone)
         self.run_key = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
         key = (str(self.run_dir), max_parallel)
