@@ -23,7 +23,6 @@ from mle_star.tools.dataview import load_answers
 from mle_star.tools.metrics import Metric, metric_of
 from mle_star.tools.scoring import (
     InvalidPredictions,
-    as_strings,
     compute_score,
     score_predictions,
     scoring_pair,
@@ -109,24 +108,17 @@ def _no_print() -> str:
 
 
 def bootstrap_se(metric: Metric, task: Task, answers: pd.DataFrame, predictions: pd.DataFrame) -> float:
-    """Sampling noise of the held-out score: the spread of scores on bootstrap resamples."""
-    id_column = task["id_column"]
-    truth = answers.assign(**{id_column: as_strings(answers[id_column])})
-    guess = predictions.assign(**{id_column: as_strings(predictions[id_column])})
-    merged = truth.merge(guess, on=id_column, suffixes=("", "__pred"))
+    """Sampling noise of the held-out score: the spread of scores on bootstrap resamples (of at
+    most BOOTSTRAP_ROWS rows) of the scored arrays."""
+    refined, truth, pred = scoring_pair(metric, task["output"], answers, predictions)
     rng = np.random.default_rng(0)
-    n = min(len(merged), BOOTSTRAP_ROWS)
+    n = min(len(truth), BOOTSTRAP_ROWS)
     scores = []
     for _ in range(BOOTSTRAP_ROUNDS):
-        rows = merged.iloc[rng.integers(0, len(merged), n)]
-        rows = rows.assign(**{id_column: [f"b{i}" for i in range(n)]})
-        truth = rows[[id_column, *task["output"]["label_columns"]]]
-        pred = rows[[id_column] + [c + "__pred" if c in task["output"]["label_columns"] else c
-                                   for c in task["output"]["columns"]]]
-        pred.columns = [id_column, *task["output"]["columns"]]
+        rows = rng.integers(0, len(truth), n)
         try:
-            scores.append(score_predictions(metric, task["output"], truth, pred))
-        except (InvalidPredictions, ValueError):
+            scores.append(compute_score(refined, _take(truth, rows), _take(pred, rows)))
+        except InvalidPredictions:
             continue
     return float(np.std(scores)) if len(scores) >= 10 else float("inf")
 
