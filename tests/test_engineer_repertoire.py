@@ -150,6 +150,36 @@ def test_catboost_is_used_only_where_it_is_installed(task_facts, monkeypatch):
     compile(code, "catboost_solution.py", "exec")
 
 
+def test_catboost_starts_a_path_on_small_tables_not_on_large_ones(task_facts):
+    """CatBoost fits several times slower than LightGBM on tens of thousands of rows: there it is
+    proposed after the cheaper families; on a few thousand rows it is among the first four."""
+    cards = [ModelCard(model_name=n) for n in ("LightGBM", "XGBoost", "CatBoost", "HistGradientBoosting",
+                                                "Extremely randomized trees", "Random forest", "Logistic regression")]
+    small, large = task_facts | {"n_train": 5000}, task_facts | {"n_train": 40000}
+    assert "CatBoost" in ask("retriever", small, search_results=cards, num_candidates=4)
+    assert "CatBoost" not in ask("retriever", large, search_results=cards, num_candidates=4)
+    assert "CatBoost" in ask("retriever", large, search_results=cards, num_candidates=6)
+
+
+def test_catboost_reads_the_categorical_columns_as_categories(task_dirs, tmp_path):
+    """diamonds' cut, colour and clarity reach CatBoost as text that it encodes itself (ordered
+    target statistics), not as ordinal codes; the script runs and beats the constant."""
+    data = prepared(task_dirs("zipped-csv"), tmp_path / "run")
+    task = data.task
+    code = render_solution(task, default_recipe(task, "catboost"))
+    assert "CatBoostRegressor(" in code and "declare_categoricals(model, preprocessor)" in code
+    declared = tmp_path / "declared.py"  # the script, with its fitted CatBoost's categories reported
+    declared.write_text(code.replace("        preds = fit_model(", "        print('CATEGORIES', family, "
+                                     "[p.get('cat_features') for p in [getattr(model, 'estimator', model).get_params()]])\n"
+                                     "        preds = fit_model(", 1))
+    run = run_script(declared.read_text(), data.views["search"], tmp_path / "search")
+    assert run.done.returncode == 0, run.done.stderr[-3000:]
+    reported = [line for line in run.done.stdout.splitlines() if line.startswith("CATEGORIES")]
+    assert reported and all(line.endswith("[[6, 7, 8]]") for line in reported), reported  # after six numbers
+    verdict = judged(task, data, "candidate", run)
+    assert verdict.ok and better(task, verdict.score, null_score(task, data, tmp_path / "null"))
+
+
 def test_the_catalogue_offers_lightgbm_catboost_and_models_for_images_and_audio():
     from mle_star.tools.search import search_models
 

@@ -106,7 +106,9 @@ def make_preprocessor(family: str, num: list, cat: list, text: list):
             parts.append(("num", make_pipeline(Clipped(), SimpleImputer(strategy="median", add_indicator=True),
                                                StandardScaler()), num))
     if cat:
-        if trees and {spec.get("categorical", "ordinal")!r} == "ordinal":
+        if family == "catboost" and {spec.get("categorical", "ordinal")!r} != "onehot":
+            parts.append(("native_cat", "passthrough", cat))  # read as categories: see declare_categoricals
+        elif trees and {spec.get("categorical", "ordinal")!r} == "ordinal":
             parts.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), cat))
         else:
             parts.append(("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency={int(spec.get("min_frequency", 5))}), cat))
@@ -233,6 +235,24 @@ class Bagged(BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return np.mean([m.predict(X) for m in self.fitted_], axis=0)
+
+
+class Columns(list):
+    """Column positions that survive clone(): CatBoost deep-copies its parameters and clone()
+    wants the same object back, while CatBoost's fit takes only a list or an array."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def declare_categoricals(model, preprocessor):
+    """Tell CatBoost which matrix columns are the categories its preprocessor passed through as
+    text: it encodes them itself with ordered target statistics, which ordinal codes lose."""
+    span = preprocessor.output_indices_.get("native_cat")
+    if span is not None and span.stop > span.start:
+        inner = model.estimator if isinstance(model, Bagged) else model
+        inner.set_params(cat_features=Columns(range(span.start, span.stop)))
+    return model
 
 
 def stopping_slice(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -120,6 +120,8 @@ def _fit_predict(has_features: bool) -> str:
     for family, model, weight in make_models():
         preprocessor = make_preprocessor(family, num, cat, text)
         train_matrix = preprocessor.fit_transform(X)
+        if family == "catboost":
+            model = declare_categoricals(model, preprocessor)
         preds = fit_model(model, train_matrix, y, [preprocessor.transform(o) for o in others])
         blended = [weight * p for p in preds] if blended is None else [b + weight * p for b, p in zip(blended, preds)]
         total += weight
