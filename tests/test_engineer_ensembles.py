@@ -168,3 +168,25 @@ def test_stacking_is_cross_fitted(tmp_path, diabetes_task):
     same, moved = outputs
     assert np.array_equal(same[fold == 0], moved[fold == 0])  # the changed rows never saw their labels
     assert not np.allclose(same[fold != 0], moved[fold != 0])
+
+
+@pytest.mark.parametrize("metric, expected", [("rmsle", np.sqrt(11.0 * 1001.0) - 1.0), ("rmse", 505.0)])
+def test_a_blend_for_rmsle_averages_log1p_values(tmp_path, diabetes_task, metric, expected):
+    """RMSLE is the RMSE of log1p values, so members are averaged there (the blend of 10 and 1000 is
+    about 104, not 505); for RMSE they are averaged as they are."""
+    from mle_star.tools.dataview import prepare_run_data
+    from mle_star.tools.intake import read_task
+
+    task = prepare_run_data(read_task(diabetes_task), tmp_path / "run", 42).task | {"metric": metric}
+    work = tmp_path / "blend"
+    for i, value in enumerate([10.0, 1000.0]):
+        out = work / "input" / "members" / f"member_{i}"
+        out.mkdir(parents=True)
+        np.savez(out / "inner_valid.npz", y=np.full((4, 1), 100.0), valid=np.full((4, 1), value),
+                 holdout=np.zeros((0, 1)), test=np.full((3, 1), value), holdout_ids=np.array([], dtype=str),
+                 test_ids=np.array(["x", "y", "z"]))
+    (work / "solution.py").write_text(render_ensemble(["print('never run')"] * 2, "mean", task, final=False,
+                                                      saved=["members/member_0", "members/member_1"]))
+    done = subprocess.run([sys.executable, "solution.py"], cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert np.load(work / "inner_valid.npz")["test"] == pytest.approx(np.full((3, 1), expected))

@@ -59,6 +59,9 @@ def plans_for(task: dict) -> list[str]:
 def _blend_code(shape: Shape) -> str:
     ordinal = shape.ordinal
     score_fn = "honest_threshold_score(y, blended[:, 0])" if ordinal else "metric(y, blended)"
+    log_space = ("    if PLAN != \"rank_mean\":  # the metric is an RMSE of log1p values: blend those\n"
+                 "        return np.expm1(sum(w * np.log1p(np.clip(p, 0, None)) for w, p in zip(weights, preds)))\n"
+                 if shape.metric in LOG_METRICS and not ordinal else "")
     return f'''def combine(preds: list, weights) -> np.ndarray:
     """The weighted blend of the members' predictions, following the plan."""
     weights = np.asarray(weights, dtype=float) / np.sum(weights)
@@ -66,7 +69,7 @@ def _blend_code(shape: Shape) -> str:
         preds = [np.apply_along_axis(lambda c: pd.Series(c).rank(pct=True).to_numpy(), 0, p) for p in preds]
     if PLAN == "geometric":
         return np.exp(sum(w * np.log(np.clip(p, 1e-9, None)) for w, p in zip(weights, preds)))
-    return sum(w * p for w, p in zip(weights, preds))
+{log_space}    return sum(w * p for w, p in zip(weights, preds))
 
 
 def loss(weights: np.ndarray, rows: np.ndarray) -> float:
