@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from mle_star.cli import main
@@ -114,3 +115,20 @@ def test_a_run_without_the_sandbox_says_so_everywhere(bc_task, tmp_path, capsys)
     assert record["sandbox"].startswith("none") and record["counts"]["unsandboxed_runs"] == 1
     assert "without the bubblewrap sandbox" in (run_dir / "report.html").read_text()
     assert "without the bubblewrap sandbox" in (run_dir / "report.md").read_text()
+
+
+def test_the_reserve_counts_a_blend_of_saved_predictions_as_seconds(tmp_path):
+    """Before any ensemble round ran, a round is budgeted as one solution run, unless the path's
+    solution saved its internal-validation predictions: then the round only blends them."""
+    from mle_star.graph.routers import reserve_seconds
+
+    workdir = tmp_path / "t0_k0_refine"
+    (workdir / "outputs").mkdir(parents=True)
+    attempt = {"name": "path0/t0_k0_refine", "kind": "refinement", "workdir": str(workdir), "duration": 40.0,
+               "debug_round": 0, "path_id": 0, "step": "t0"}
+    state = {"task": {"n_train": 1000}, "journal": [attempt], "best": attempt["name"]}
+    ctx = Context(time_limit=300, parallel_solutions=2, ensemble_rounds=3)
+    retrained = reserve_seconds(state, ctx, 40.0)
+    (workdir / "outputs" / "inner_valid.npz").write_bytes(b"")
+    blended = reserve_seconds(state, ctx, 40.0)
+    assert retrained - blended == pytest.approx(2 * (40.0 - 3.0))  # two rounds of 40 s became two of 3 s

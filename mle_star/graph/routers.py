@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -14,6 +15,7 @@ from mle_star import journal
 from mle_star.config import Context
 from mle_star.state import MLEStarState, PathState
 from mle_star.tools.executor import final_workers
+from mle_star.tools.judge import INNER
 
 # -- the time budget -------------------------------------------------------------------------
 
@@ -41,11 +43,22 @@ def final_seconds(task: Mapping[str, Any], ctx: Context, duration: float) -> flo
     return duration * scale * fits / min(fits, final_workers(ctx))
 
 
+BLEND_SECONDS = 3.0  # an ensemble round that blends saved predictions (measured: 0.3 to 1.5 s)
+
+
+def saved_inner_predictions(state: Mapping[str, Any]) -> bool:
+    """Did the path's current solution save its internal-validation predictions? Then an
+    ensemble round blends them in seconds instead of running every member again."""
+    best = journal.find(state.get("journal", []), state.get("best"))
+    return bool(best and best["workdir"] and (Path(best["workdir"]) / "outputs" / INNER).is_file())
+
+
 def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rounds: int | None = None) -> float:
     """Time kept for the final script and ``rounds`` ensemble rounds (default: up to two; more
     rounds run only if time is left), from measured durations, plus a small margin."""
     done = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
-    per_round = max(done) if done else max(3.0, duration)  # until one ran: about one solution run
+    # until one ran: a blend of saved predictions, else about one solution run
+    per_round = max(done) if done else BLEND_SECONDS if saved_inner_predictions(state) else max(3.0, duration)
     rounds = min(ctx.ensemble_rounds, 2) if rounds is None else rounds
     return final_seconds(state["task"], ctx, duration) + rounds * per_round + 0.02 * ctx.time_limit + 3.0
 
