@@ -120,7 +120,7 @@ def test_a_run_without_the_sandbox_says_so_everywhere(bc_task, tmp_path, capsys)
 def test_the_reserve_counts_a_blend_of_saved_predictions_as_seconds(tmp_path):
     """Before any ensemble round ran, a round is budgeted as one solution run, unless the path's
     solution saved its internal-validation predictions: then the round only blends them."""
-    from mle_star.graph.routers import reserve_seconds
+    from mle_star.budget import reserve_seconds
 
     workdir = tmp_path / "t0_k0_refine"
     (workdir / "outputs").mkdir(parents=True)

@@ -208,6 +208,25 @@ def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
     assert worse["outer_step"] == better["outer_step"] == 1 and worse["refined_blocks"] == ["b"]
 
 
+def test_a_refinement_too_slow_for_the_time_left_is_not_kept(path_state, diabetes_task):
+    """Late in a run, a refinement that makes the solution much slower (three seeds of a large
+    model: 6 s became 32 s on diamonds, and the run overran its limit by 9 s) is not kept when its
+    final script could not finish before the deadline; a fast one still is."""
+    import time
+
+    task = task_record(diabetes_task, path_state["run_dir"])
+    s = _scored("s", 50.0, duration=2.0)
+    base = path_state | {"task": task, "best": "s", "code_block": "b", "outer_step": 0,
+                         "deadline": time.time() + 30}
+    slow = _scored("slow", 40.0, kind="refinement", step="t=0 k=0", duration=60.0)
+    fast = _scored("fast", 45.0, kind="refinement", step="t=0 k=1", duration=2.0)
+    ctx = runtime(time_limit=300)
+    alone = accept_refinement(base | {"journal": [s, slow]}, ctx)
+    assert "best" not in alone and "too slow" in alone["stages"][-1]["detail"]
+    assert accept_refinement(base | {"journal": [s, slow, fast]}, ctx)["best"] == "fast"
+    assert accept_refinement(base | {"journal": [s, slow, fast], "deadline": time.time() + 3600}, ctx)["best"] == "slow"
+
+
 def test_a_forged_score_is_caught_and_never_accepted(path_state):
     """The agent scores the held-out predictions itself; a printed score they do not earn marks
     the script untrusted (reported, never accepted)."""

@@ -1,85 +1,20 @@
 """The conditional edges: the merge break, the T outer and K inner loops, the R ensemble
-rounds, and the fan-outs. Beside them, the time budget that can end a loop early."""
+rounds, and the fan-outs. The time budget that can end a loop early is ``mle_star.budget``."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from mle_star import journal
+from mle_star.budget import ABLATION_RUNS, ensemble_time_left, search_time_left
 from mle_star.config import Context
 from mle_star.state import MLEStarState, PathState
-from mle_star.tools.executor import final_workers
-from mle_star.tools.judge import INNER
-
-# -- the time budget -------------------------------------------------------------------------
-
-
-def time_left(state: Mapping[str, Any]) -> float:
-    return float(state.get("deadline", float("inf"))) - time.time()
-
-
-ABLATION_RUNS = 4  # an ablation study runs the solution and about three variants
-
-
-def solution_seconds(state: Mapping[str, Any]) -> float:
-    """How long the path's current solution took to run (measured)."""
-    best = journal.find(state.get("journal", []), state.get("best"))
-    return float(best["duration"]) if best else 0.0
-
-
-def final_seconds(task: Mapping[str, Any], ctx: Context, duration: float) -> float:
-    """The final script's time: the searched solution's, scaled to every labelled row (the
-    search subsampled them), for two fits (one for its validation score, one on every row) per
-    ensemble member when an ensemble may win, ``final_workers`` fits at a time."""
-    used = max(1, min(task.get("n_train") or 1, ctx.subsample_rows))
-    scale = max(1.0, ((task.get("n_train") or 0) + (task.get("n_holdout") or 0)) / used)
-    fits = 2 * (ctx.parallel_solutions if ctx.ensemble_rounds > 0 else 1)
-    return duration * scale * fits / min(fits, final_workers(ctx))
-
-
-BLEND_SECONDS = 3.0  # an ensemble round that blends saved predictions (measured: 0.3 to 1.5 s)
-
-
-def saved_inner_predictions(state: Mapping[str, Any]) -> bool:
-    """Did the path's current solution save its internal-validation predictions? Then an
-    ensemble round blends them in seconds instead of running every member again."""
-    best = journal.find(state.get("journal", []), state.get("best"))
-    return bool(best and best["workdir"] and (Path(best["workdir"]) / "outputs" / INNER).is_file())
-
-
-def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rounds: int | None = None) -> float:
-    """Time kept for the final script and ``rounds`` ensemble rounds (default: up to two; more
-    rounds run only if time is left), from measured durations, plus a small margin."""
-    done = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
-    # until one ran: a blend of saved predictions, else about one solution run
-    per_round = max(done) if done else BLEND_SECONDS if saved_inner_predictions(state) else max(3.0, duration)
-    rounds = min(ctx.ensemble_rounds, 2) if rounds is None else rounds
-    return final_seconds(state["task"], ctx, duration) + rounds * per_round + 0.02 * ctx.time_limit + 3.0
-
-
-def search_time_left(state: PathState, ctx: Context, runs: float = 1.0, rounds: int | None = None) -> bool:
-    """May a search loop take another step of about ``runs`` solution runs? Only if, after it,
-    the reserve for the ensemble and the final script is still there."""
-    duration = solution_seconds(state)
-    return time_left(state) > reserve_seconds(state, ctx, duration, rounds) + runs * duration
-
-
-def ensemble_time_left(state: MLEStarState, ctx: Context) -> bool:
-    """Another ensemble round (it blends saved predictions), and still time for the final script."""
-    finals = [journal.find(state.get("journal", []), n) for n in state.get("finals", [])]
-    duration = max((float(a["duration"]) for a in finals if a), default=0.0)
-    rounds = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
-    per_round = max(rounds) if rounds else max(3.0, duration)
-    return time_left(state) > final_seconds(state["task"], ctx, duration) + per_round + 5.0
-
 
 # -- one solution path -----------------------------------------------------------------------
+
 
 def fan_out_candidates(state: PathState) -> list[Send]:
     keep = {k: state[k] for k in ("path_id", "task", "run_dir", "deadline")}

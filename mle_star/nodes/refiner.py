@@ -7,6 +7,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from mle_star import journal
+from mle_star.budget import final_fits_in_time
 from mle_star.config import Context
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.review import review
@@ -91,10 +92,13 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
     tried = [a for a in journal.of_kind(state["journal"], "refinement", path) if a["step"].startswith(_step(t) + " ")
              and a["ok"]]
     metric = metric_of(task)
-    inner_best = metric.best_of(tried)
+    affordable = [a for a in tried if final_fits_in_time(state, runtime.context, a)]
+    inner_best = metric.best_of(affordable)
     refined = [*state.get("refined_blocks", [])] + ([state["code_block"]] if state.get("code_block") else [])
     if inner_best is None:
-        return rec.update(score=best["score"], detail=f"t={t}: no refinement ran, kept s_t",
+        why = (f"{len(tried)} refined solution(s) too slow for their final script to run in the time left"
+               if tried else "no refinement ran")
+        return rec.update(score=best["score"], detail=f"t={t}: {why}, kept s_t",
                           refined_blocks=refined, outer_step=t + 1)
     clear, se = clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best,
                                runtime.context.min_gain_se)
