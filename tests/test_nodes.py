@@ -77,6 +77,18 @@ def test_hanging_script_is_killed_and_debugged(path_state):
     assert result["ok"] and rec.counts["debug_rounds"] == 1
 
 
+def test_a_search_script_that_fails_past_the_deadline_is_not_debugged(path_state):
+    """Past the run's deadline a failing search script is dropped: on rodent-species three debug
+    rounds of a timed-out refinement ran 30 s each after the deadline."""
+    import time
+
+    rec = Recorder("test")
+    ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, debug_rounds=3).context
+    late = path_state | {"deadline": time.time() - 1}
+    result, attempts = run_checked(ctx, rec, late, "raise ValueError('boom')\n", "late", "candidate")
+    assert not result["ok"] and len(attempts) == 1 and rec.counts.get("debug_rounds", 0) == 0
+
+
 def test_debugger_gives_up_after_n_rounds(path_state):
     rec = Recorder("test")
     replies = [fenced("raise RuntimeError('still broken')\n"), fenced("raise RuntimeError('broken again')\n")]

@@ -96,6 +96,8 @@ def _check_first(state: ExecState, runtime: Runtime[Context]) -> str:
 def _after_execute(state: ExecState, runtime: Runtime[Context]) -> str:
     if state["result"]["ok"] or state.get("attempt", 0) >= runtime.context.debug_rounds:
         return END
+    if state.get("kind") != "submission" and time.time() >= float(state.get("deadline", float("inf"))):
+        return END  # past the deadline a search script is dropped, not debugged (rodent: 3 x 30 s over)
     return "debugger"
 
 
