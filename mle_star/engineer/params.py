@@ -5,8 +5,8 @@ classes): tiny data gets fewer, shallower trees and no early stopping (there are
 to set a slice aside); larger data gets more trees at a lower learning rate, stopped early on
 a slice of the training rows. Multi-class boosting grows one tree per class and round, so
 many classes get a higher learning rate and fewer rounds to stay within about a minute on
-two cores. LightGBM and CatBoost are dependencies; a family whose library cannot be imported
-(an environment without CatBoost) is swapped for the closest one that can.
+two cores. LightGBM is a dependency; CatBoost (the ``[catboost]`` extra) is offered only when it
+can be imported.
 """
 
 from __future__ import annotations
