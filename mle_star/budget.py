@@ -41,6 +41,17 @@ def final_seconds(task: Mapping[str, Any], ctx: Context, duration: float) -> flo
 BLEND_SECONDS = 3.0  # an ensemble round that blends saved predictions (measured: 0.3 to 1.5 s)
 
 
+def margin_seconds(ctx: Context) -> float:
+    """Slack kept beyond every estimate (process start, the report, estimates' error)."""
+    return 0.02 * ctx.time_limit + 3.0
+
+
+def round_seconds(state: Mapping[str, Any]) -> float | None:
+    """The longest ensemble round that ran (measured), or None before the first."""
+    done = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
+    return max(done) if done else None
+
+
 def saved_inner_predictions(state: Mapping[str, Any]) -> bool:
     """Did the path's current solution save its internal-validation predictions? Then an
     ensemble round blends them in seconds instead of running every member again."""
@@ -51,11 +62,11 @@ def saved_inner_predictions(state: Mapping[str, Any]) -> bool:
 def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rounds: int | None = None) -> float:
     """Time kept for the final script and ``rounds`` ensemble rounds (default: up to two; more
     rounds run only if time is left), from measured durations, plus a small margin."""
-    done = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
-    # until one ran: a blend of saved predictions, else about one solution run
-    per_round = max(done) if done else BLEND_SECONDS if saved_inner_predictions(state) else max(3.0, duration)
+    per_round = round_seconds(state)
+    if per_round is None:  # until one ran: a blend of saved predictions, else about one solution run
+        per_round = BLEND_SECONDS if saved_inner_predictions(state) else max(3.0, duration)
     rounds = min(ctx.ensemble_rounds, 2) if rounds is None else rounds
-    return final_seconds(state["task"], ctx, duration) + rounds * per_round + 0.02 * ctx.time_limit + 3.0
+    return final_seconds(state["task"], ctx, duration) + rounds * per_round + margin_seconds(ctx)
 
 
 def search_time_left(state: PathState, ctx: Context, runs: float = 1.0, rounds: int | None = None) -> bool:
@@ -69,8 +80,8 @@ def ensemble_time_left(state: MLEStarState, ctx: Context) -> bool:
     """Another ensemble round (it blends saved predictions), and still time for the final script."""
     finals = [journal.find(state.get("journal", []), n) for n in state.get("finals", [])]
     duration = max((float(a["duration"]) for a in finals if a), default=0.0)
-    rounds = [a["duration"] for a in journal.of_kind(state.get("journal", []), "ensemble") if a["workdir"]]
-    per_round = max(rounds) if rounds else max(3.0, duration)
+    per_round = round_seconds(state)
+    per_round = max(3.0, duration) if per_round is None else per_round
     return time_left(state) > final_seconds(state["task"], ctx, duration) + per_round + 5.0
 
 
@@ -78,6 +89,5 @@ def final_fits_in_time(state: Mapping[str, Any], ctx: Context, attempt: Attempt)
     """Could ``attempt``, kept as the path's solution, still have its final script run in the time
     left? A refinement that makes the solution several times slower (three seeds of a large
     model) late in the run would push the final script past the limit."""
-    margin = 0.02 * ctx.time_limit + 3.0
-    return time_left(state) > final_seconds(state["task"], ctx, float(attempt["duration"])) + margin
+    return time_left(state) > final_seconds(state["task"], ctx, float(attempt["duration"])) + margin_seconds(ctx)
 

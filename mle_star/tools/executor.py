@@ -15,7 +15,14 @@ from typing import Protocol
 
 from mle_star.config import Context
 from mle_star.tools.dataview import MANIFEST
-from mle_star.tools.runner import ExecResult, Limits, ScriptRunner, cpu_count, default_limits
+from mle_star.tools.runner import (
+    ExecResult,
+    Limits,
+    ScriptRunner,
+    cpu_count,
+    default_limits,
+    threads_per_script,
+)
 from mle_star.tools.sandbox import probe
 
 
@@ -42,11 +49,8 @@ def limits(ctx: Context) -> Limits:
 
 
 def script_threads(ctx: Context) -> int:
-    """BLAS/OpenMP threads (= Ray CPUs) per script: the CPUs shared by the scripts that run at
-    once, on every executor. Even a script that runs alone gets no more: with every core, the
-    boosting libraries' OpenMP threads on a few thousand rows spent their time waking each other
-    (final scripts ran 7-20x slower)."""
-    return max(1, cpu_count() // max(1, ctx.max_parallel))
+    """BLAS/OpenMP threads (= Ray CPUs) per script, the same rule on every executor."""
+    return threads_per_script(ctx.max_parallel)
 
 
 def final_workers(ctx: Context) -> int:

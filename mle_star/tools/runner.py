@@ -668,6 +668,14 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def threads_per_script(max_parallel: int) -> int:
+    """BLAS/OpenMP threads per script: the CPUs shared by the ``max_parallel`` scripts that run at
+    once. Even a script that runs alone gets no more: with every core, the boosting libraries'
+    OpenMP threads on a few thousand rows spent their time waking each other (final scripts ran
+    7-20x slower)."""
+    return max(1, cpu_count() // max(1, max_parallel))
+
+
 class ScriptRunner:
     """Runs scripts for one run directory, at most ``max_parallel`` at a time."""
 
@@ -685,7 +693,7 @@ class ScriptRunner:
         self.sandbox = sandbox
         self.timeout = float(timeout)
         self.limits = limits or default_limits(max_parallel, self.run_dir)
-        self.threads = threads or max(1, cpu_count() // max(1, max_parallel))
+        self.threads = threads or threads_per_script(max_parallel)
         self.workers = max(1, workers)  # MLE_STAR_WORKERS: fits a script may run at once (it runs alone)
         self.run_key = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
         key = (str(self.run_dir), max_parallel)
