@@ -31,7 +31,8 @@ from mle_star.engineer.recipe import (
     parse_recipe,
     render_solution,
 )
-from mle_star.prompts.roles import ModelCard
+from mle_star.prompts.roles import ModelCard, Settings
+from mle_star.tools.code import extract_json
 
 TABULAR = ["breast-cancer", "diabetes", "wine", "zipped-csv", "two-targets", "multilabel", "ordinal-qwk", "map3"]
 
@@ -223,3 +224,25 @@ def test_retargeting_never_repeats_a_plan_and_picks_the_most_impactful_block(tas
         assert len(set(tags)) == len(tags) and not set(tags) & {plan_tag(p) for p in tried}
         tried += plans
     assert len({plan_tag(p) for p in tried}) == len(tried) == 12
+
+
+def test_solution_paths_start_from_models_no_other_path_leads_with(task_facts):
+    """Paths proposing the same models merged and refined the same pair, so the final ensemble
+    averaged two copies (adult: both paths ended at one score). Each path now leads with its
+    own family and never proposes another path's lead while the repertoire has enough."""
+    names = ("LightGBM", "XGBoost", "CatBoost", "HistGradientBoosting", "Extremely randomized trees",
+             "Random forest", "Logistic regression")
+    cards = [ModelCard(model_name=n) for n in names]
+
+    def proposed(path: int, paths: int) -> list[str]:
+        reply = ask("retriever", task_facts, settings=Settings(path_id=path, paths=paths), search_results=cards,
+                    num_candidates=4)
+        return [c["model_name"] for c in extract_json(reply)]
+
+    first, second = proposed(0, 2), proposed(1, 2)
+    assert len(first) == len(second) == 4
+    assert first[0] != second[0]
+    assert first[0] not in second and second[0] not in first
+    assert len(set(first) & set(second)) <= 2  # they share at most the weaker half
+    alone = proposed(0, 1)
+    assert alone[:2] == ["LightGBM", "XGBoost"]  # one path still takes the strongest families first

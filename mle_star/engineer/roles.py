@@ -112,6 +112,23 @@ def _offset(p: RoleInputs) -> int:
 
 # -- roles -------------------------------------------------------------------------------------
 
+def path_families(order: list[str], path: int, paths: int, m: int) -> list[str]:
+    """The families solution path ``path`` of ``paths`` proposes, first choice first.
+
+    Paths that propose the same models merge the same pair and refine it the same way, so the
+    final ensemble averages copies (adult: both paths ended at one score). Each path therefore
+    leads with its own family and takes every ``paths``-th one after it; where the families
+    are enough for M candidates per path, it never proposes another path's lead."""
+    start = path % len(order)
+    order = order[start:] + order[:start]
+    share = order[::paths]
+    ranked = share + [f for f in order if f not in share]
+    if len(order) >= m + paths - 1:
+        leads = {order[(k - path) % len(order)] for k in range(paths)} - {order[0]}
+        ranked = [f for f in ranked if f not in leads]
+    return ranked
+
+
 def retriever(p: RetrieverInputs) -> str:
     task, m, path = task_dict(p), p.num_candidates, _offset(p)
     order = ORDERS["text"] if task.get("text_columns") and task["modality"] == "tabular" else ORDERS[task["modality"]]
@@ -121,11 +138,9 @@ def retriever(p: RetrieverInputs) -> str:
         # 16 s against 2 s a script) for no better score; those seconds buy refinement steps.
         order.remove("catboost")
         order.insert(len(order) - 1 if order[-1] == "linear" else len(order), "catboost")
-    # Each solution path starts from a different model so the paths explore differently.
-    order = order[path % len(order):] + order[: path % len(order)]
     results = [c.model_dump() for c in p.search_results]
     picked: list[dict] = []
-    for family in order:
+    for family in path_families(order, path, p.settings.paths, m):
         card = next((c for c in results if c not in picked and family_of(c["model_name"]) == family), None)
         if card is not None:
             picked.append(card)

@@ -30,7 +30,8 @@ Out = TypeVar("Out")
 
 def settings(ctx: Context, path_id: int | None = None) -> Settings:
     """The run settings a role's inputs carry."""
-    return Settings(seed=ctx.seed, subsample=ctx.subsample_rows, script_timeout=ctx.script_timeout, path_id=path_id)
+    return Settings(seed=ctx.seed, subsample=ctx.subsample_rows, script_timeout=ctx.script_timeout, path_id=path_id,
+                    paths=ctx.parallel_solutions)
 
 
 def reply_text(reply: BaseMessage) -> str:

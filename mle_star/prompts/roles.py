@@ -55,6 +55,7 @@ class Settings(BaseModel):
     subsample: int = 30000
     script_timeout: float = 1800.0
     path_id: int | None = None  # which solution path asks (paths explore in different orders)
+    paths: int = 1  # how many solution paths run (each can start from models the others do not)
 
 
 class RoleInputs(BaseModel):
