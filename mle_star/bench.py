@@ -208,6 +208,18 @@ def f(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, int | float) else "—"
 
 
+def wins_line(rows: list[dict], key: str, name: str) -> str:
+    """How many tasks mle-star won against ``name``; tasks it has no score on are counted apart,
+    so a baseline that was skipped or failed never reads as a loss."""
+    scored = [r for r in rows if r.get(key) is not None]
+    if not scored:
+        return f"{name[0].upper()}{name[1:]}: not run or no score."
+    won = sum(beats(r["score"], r[key], r["higher_is_better"]) for r in scored)
+    missing = len(rows) - len(scored)
+    return (f"mle-star beats {name} on {won} of {len(scored)} tasks"
+            + (f" ({missing} more without its score)." if missing else "."))
+
+
 def write_tables(rows: list[dict], out_dir: Path, settings: dict, against: tuple[str, ...] = ()) -> None:
     atomic_write(out_dir / "results.json", json.dumps({"settings": settings, "against": list(against),
                                                        "results": rows}, indent=1))
@@ -222,11 +234,8 @@ def write_tables(rows: list[dict], out_dir: Path, settings: dict, against: tuple
                      f"{_verdict(r['score'], r.get('baseline'), r['higher_is_better'])} |{cells} "
                      f"{f(r['final_validation'])} | {r['wall_time']} | {r['model_calls']} | {r['executions']} | "
                      f"{f(r.get('parallelism'))} | {f(r.get('machine_busy'))} |")
-    wins = sum(beats(r["score"], r.get("baseline"), r["higher_is_better"]) for r in rows)
-    lines += ["", f"mle-star beats the single-XGBoost baseline on {wins} of {len(rows)} tasks. Settings: {settings}"]
-    for fw in against:
-        won = sum(beats(r["score"], r.get(fw), r["higher_is_better"]) for r in rows)
-        lines.append(f"mle-star beats {fw} (same wall time) on {won} of {len(rows)} tasks.")
+    lines += ["", f"{wins_line(rows, 'baseline', 'the single-XGBoost baseline')} Settings: {settings}"]
+    lines += [wins_line(rows, fw, f"{fw} (same wall time)") for fw in against]
     scores = [r["normalised"] for r in rows if r.get("normalised") is not None]
     if scores:
         lines.append(f"Median normalised score (s - null) / (best baseline - null): {statistics.median(scores):.3f}")

@@ -75,6 +75,18 @@ def test_the_summary_is_a_true_median_with_the_timing_figures(tmp_path):
     assert "Median normalised score (s - null) / (best baseline - null): 1.010" in text  # (1.0 + 1.02) / 2, not 1.02
     assert "Median script CPU seconds / (wall x cores): 0.835 (range 0.800 to 0.870)" in text
     assert "| parallelism | machine busy |" in text
+    assert "mle-star beats autogluon (same wall time) on 0 of 8 tasks." in text  # ties are no wins
+    assert "The single-XGBoost baseline: not run or no score." in text  # --no-baseline is no loss
+
+
+def test_a_task_without_a_baseline_score_is_not_counted_as_a_loss(tmp_path):
+    rows = [{"task": f"t{i}", "metric": "rmse", "higher_is_better": False, "score": 1.0, "valid": True,
+             "null_score": 5.0, "final_validation": 1.0, "wall_time": 10.0, "model_calls": 1, "executions": 1,
+             "baseline": baseline, "autogluon": ag} for i, (baseline, ag) in enumerate([(2.0, 0.5), (None, None)])]
+    write_tables(rows, tmp_path, {}, ("autogluon",))
+    text = (tmp_path / "results.md").read_text()
+    assert "mle-star beats the single-XGBoost baseline on 1 of 1 tasks (1 more without its score)." in text
+    assert "mle-star beats autogluon (same wall time) on 0 of 1 tasks (1 more without its score)." in text
 
 
 @pytest.mark.bench
