@@ -119,14 +119,12 @@ def path_families(order: list[str], path: int, paths: int, m: int) -> list[str]:
     final ensemble averages copies (adult: both paths ended at one score). Each path therefore
     leads with its own family and takes every ``paths``-th one after it; where the families
     are enough for M candidates per path, it never proposes another path's lead."""
-    start = path % len(order)
+    n, start = len(order), path % len(order)
+    others_leads = {order[k % n] for k in range(paths)} - {order[start]}
     order = order[start:] + order[:start]
     share = order[::paths]
     ranked = share + [f for f in order if f not in share]
-    if len(order) >= m + paths - 1:
-        leads = {order[(k - path) % len(order)] for k in range(paths)} - {order[0]}
-        ranked = [f for f in ranked if f not in leads]
-    return ranked
+    return [f for f in ranked if f not in others_leads] if n >= m + paths - 1 else ranked
 
 
 def retriever(p: RetrieverInputs) -> str:
