@@ -92,6 +92,19 @@ def test_starting_parameters_follow_the_task_size():
     assert text["n_estimators"] <= 600 and text["colsample_bytree"] == 0.5
 
 
+def test_boosting_waits_longer_where_its_loss_is_the_metric():
+    """Squared error and log loss are what boosting minimises: patience as AutoGluon's, fewer
+    rounds on more rows. AUC and accuracy only rank or label, so boosting stops after 50."""
+    def stop(rows: int, metric: str, task_type: str) -> int:
+        return default_model("lightgbm", _task(rows) | {"metric": metric, "task_type": task_type})["stop"]
+
+    assert stop(4000, "rmsle", "regression") == stop(4000, "multi_logloss", "multiclass") == 300
+    assert stop(4000, "auc", "binary") == stop(40000, "accuracy", "multiclass") == params.STOP_ROUNDS == 50
+    assert 50 < stop(40000, "rmse", "regression") < 300  # 24,000 fitting rows: 125 rounds
+    assert stop(10**7, "logloss", "binary") == stop(40000, "logloss", "binary")  # search subsamples
+    assert "stop" not in default_model("lightgbm", _task(400) | {"metric": "rmse", "task_type": "regression"})
+
+
 @pytest.mark.parametrize("task_type, key", [("binary", "C"), ("regression", "alpha")])
 def test_regularisation_moves_tune_the_linear_models_own_parameter(task_type, key):
     """A classifier's linear model has C, a regressor's has alpha: each move changes the one it has."""
@@ -110,7 +123,7 @@ def test_a_larger_task_stops_boosting_early_on_a_slice_of_its_training_rows(task
     data = prepared(task_dirs("zipped-csv"), tmp_path / "run")  # diamonds: thousands of rows
     task = data.task
     code = render_solution(task, default_recipe(task, "lightgbm"))
-    assert size_of(task).tier != "tiny" and "stop=50" in code and "n_estimators=1500" in code
+    assert size_of(task).tier != "tiny" and f"stop={params.stop_rounds(task)}" in code and "n_estimators=1500" in code
     run = run_script(code, data.views["search"], tmp_path / "search")
     assert run.done.returncode == 0, run.done.stderr[-3000:]
     assert judged(task, data, "candidate", run).ok

@@ -21,6 +21,12 @@ BOOSTED = ("xgboost", "lightgbm", "catboost", "hgb")  # families whose trees are
 FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "linear", "prior")
 MODULES = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
 STOP_ROUNDS = 50  # rounds without gain on the stopping slice before boosting stops
+# Patience where the boosting's own loss is the task's metric: AutoGluon's rule, 300 rounds up to
+# 10,000 fitting rows and proportionally fewer above (never below STOP_ROUNDS).
+LONG_STOP_ROUNDS, LONG_STOP_ROWS = 300, 10000
+# Metrics that rank predictions as squared error or log loss does: the loss boosting minimises.
+LOSS_METRICS = ("rmse", "mse", "rmsle", "r2", "mean_column_rmse", "mean_column_rmsle", "logloss",
+                "multi_logloss", "multilabel_logloss")
 
 
 @cache
@@ -140,5 +146,20 @@ def default_model(family: str, task: dict) -> dict[str, Any]:
     (``stop``: early-stopping rounds on a slice of the training rows; ``seeds``: copies averaged)."""
     entry: dict[str, Any] = {"family": family, "params": default_params(family, task), "weight": 1.0}
     if family in ("xgboost", "lightgbm", "catboost") and size_of(task).tier != "tiny":
-        entry["stop"] = STOP_ROUNDS
+        entry["stop"] = stop_rounds(task)
     return entry
+
+
+def stop_rounds(task: dict) -> int:
+    """Rounds without gain on the stopping slice before boosting stops.
+
+    Where the stopping loss is the task's metric (squared error, log loss), the small gains late
+    in boosting are real: on bikeshare, ames and hpc-job-class 300 rounds of patience instead of
+    50 improved the test score of LightGBM, XGBoost and CatBoost in 18 of 18 fits that changed.
+    Where the metric only ranks or labels (AUC, accuracy) the log loss keeps improving while the
+    metric does not (telco AUC: 0.850 -> 0.847 for CatBoost), so patience stays short and cheap.
+    """
+    if str(task.get("metric", "")).lower() not in LOSS_METRICS:
+        return STOP_ROUNDS
+    rows = size_of(task).rows
+    return max(STOP_ROUNDS, round(LONG_STOP_ROUNDS * min(1.0, LONG_STOP_ROWS / max(rows, 1))))
