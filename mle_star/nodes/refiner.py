@@ -100,19 +100,24 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
                if tried else "no refinement ran")
         return rec.update(score=best["score"], detail=f"t={t}: {why}, kept s_t",
                           refined_blocks=refined, outer_step=t + 1)
+    # better attempts whose final script would not fit in the time left: the report says so
+    slow = [a for a in tried if a not in affordable and metric.better(a["score"], inner_best["score"])]
+    aside = (f" ({len(slow)} better attempt(s), best {metric.best_of(slow)['score']:.6g}, set aside: too slow "
+             f"for their final script to run in the time left)") if slow else ""
     clear, se = clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best,
                                runtime.context.min_gain_se)
     if clear:
         rec.count("refinements_accepted")
-        return rec.update(score=inner_best["score"], detail=f"t={t}: improved {best['score']} -> {inner_best['score']}",
+        return rec.update(score=inner_best["score"],
+                          detail=f"t={t}: improved {best['score']} -> {inner_best['score']}{aside}",
                           stage_extra={"from": best["name"], "to": inner_best["name"], "plan": inner_best["plan"]},
                           best=inner_best["name"], refined_blocks=refined, outer_step=t + 1)
     if metric.better(inner_best["score"], best["score"]):
         rec.count("refinements_within_noise")
         why = (f"{inner_best['score']:.6g} beats {best['score']:.6g} by less than {runtime.context.min_gain_se:g} "
-               f"standard error(s) of their held-out difference ({se:.3g}): noise, kept s_t")
+               f"standard error(s) of their held-out difference ({se:.3g}): noise{aside}, kept s_t")
         return rec.update(score=best["score"], detail=f"t={t}: {why}", refined_blocks=refined, outer_step=t + 1)
-    return rec.update(score=best["score"], detail=f"t={t}: no improvement over {best['score']}, kept s_t",
+    return rec.update(score=best["score"], detail=f"t={t}: no improvement over {best['score']}{aside}, kept s_t",
                       refined_blocks=refined, outer_step=t + 1)
 
 
