@@ -102,8 +102,9 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
                           refined_blocks=refined, outer_step=t + 1)
     # better attempts whose final script would not fit in the time left: the report says so
     slow = [a for a in tried if a not in affordable and metric.better(a["score"], inner_best["score"])]
-    aside = (f" ({len(slow)} better attempt(s), best {metric.best_of(slow)['score']:.6g}, set aside: too slow "
-             f"for their final script to run in the time left)") if slow else ""
+    slow_best = metric.best_of(slow)
+    aside = (f" ({len(slow)} better attempt(s), best {slow_best['score']:.6g}, set aside: too slow "
+             f"for their final script to run in the time left)") if slow_best else ""
     clear, se = clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best,
                                runtime.context.min_gain_se)
     if clear:
