@@ -266,7 +266,7 @@ def test_size_limits(tmp_path, sample):
     ("text", "s", "reason"),
     [
         ('id,target\n1,"0.5\n', PROB, "cannot read"),
-        ("target,id\n0.1,1\n0.9,2\n0.5,3\n0.0,5\n1.0,4\n", PROB, "differ from the sample"),
+        ("id,score\n1,0.1\n2,0.9\n3,0.5\n5,0.0\n4,1.0\n", PROB, "differ from the sample"),
         ("id,target\n1,0.1\n2,0.9\n", PROB, "2 rows, expected 5"),
         ("id,target\n1,0.1\n1,0.9\n2,0.5\n5,0.0\n4,1.0\n", PROB, "duplicate ids"),
         ("id,target\n1,0.1\n6,0.9\n2,0.5\n5,0.0\n4,1.0\n", PROB, "lack 1 of the 5"),
@@ -342,3 +342,11 @@ def test_a_gain_must_beat_the_noise_of_the_paired_held_out_difference(diabetes_t
     assert clearly_better(task, answers_path, recs["better"], recs["old"], 1.0)[0]
     assert clearly_better(task, answers_path, recs["lucky"], recs["old"], 0.0) == (True, None)  # 0: any gain
     assert not clearly_better(task, answers_path, recs["old"], recs["better"], 0.0)[0]  # a loss never wins
+
+
+def test_a_submission_with_the_sample_columns_in_another_order_is_valid(tmp_path):
+    """Graders match columns by name; the id need not come first."""
+    sample = write(tmp_path, "target,id\n0.5,1\n0.5,2\n", "sample.csv")
+    s = spec("probability", ["target"], ["target"], ["0", "1"])
+    s["id_column"] = "id"
+    assert len(validate_submission(write(tmp_path, "id,target\n2,0.9\n1,0.1\n"), sample, s)) == 2

@@ -223,7 +223,7 @@ _FALLBACK = '''def blend_outputs(folders: list, printed: list) -> None:
                 stacked = pd.concat(values, axis=1).astype(str)
                 out[column] = stacked.apply(lambda r: r.value_counts().index[0] if r.value_counts().iloc[0] > 1 else r.iloc[0], axis=1)
         os.makedirs(os.path.dirname(name) or ".", exist_ok=True)
-        out[[ID, *COLUMNS]].to_csv(name, index=False)
+        out[ORDER].to_csv(name, index=False)
     known = [p for p in printed if p is not None]
     print("Note: some members left no shared validation predictions; the score is the mean of the members' own scores.")
     print(f"Final Validation Performance: {np.mean(known) if known else float('nan'):.6f}")

@@ -61,5 +61,5 @@ WRITE_PREDICTIONS = """def write_predictions(path: str, ids, P: np.ndarray) -> N
     for name, values in to_output(P).items():
         frame[name] = values
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    frame[[ID, *COLUMNS]].to_csv(path, index=False)
+    frame[ORDER].to_csv(path, index=False)
 """

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from mle_star.tools.metrics import METRICS, get_metric, refine
+from mle_star.tools.scoring import sample_order
 
 CLASS_KINDS = ("probability", "class_probabilities", "label", "ranked_labels")
 LABEL_METRICS = {"accuracy", "f1", "macro_f1", "micro_f1", "weighted_f1", "qwk"}
@@ -135,7 +136,8 @@ def constants(shape: Shape, task: dict) -> str:
     """The shape's constants, with a comment a reader can follow."""
     out = task["output"]
     lines = [f"KIND = {shape.kind!r}  # what the prediction columns hold",
-             f"COLUMNS = {list(out['columns'])!r}  # prediction columns, as in the sample submission"]
+             f"COLUMNS = {list(out['columns'])!r}  # prediction columns, as in the sample submission",
+             f"ORDER = {sample_order(out)!r}  # the sample's columns, in its order"]
     if shape.kind in CLASS_KINDS:
         note = ("CLASSES[i] is the label of prediction column COLUMNS[i]" if shape.kind == "class_probabilities"
                 else "label values, in the order of the model's probability columns")

@@ -4,6 +4,7 @@ split, extracted archives), check the sandbox and the models, and set up the run
 from __future__ import annotations
 
 import time
+import traceback
 from pathlib import Path
 
 from langgraph.runtime import Runtime
@@ -18,7 +19,8 @@ from mle_star.telemetry import Recorder, emit
 from mle_star.timing import cpu_clock
 from mle_star.tools.code import ReplyError
 from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import default_run_dir, read_task
+from mle_star.tools.files import atomic_write
+from mle_star.tools.intake import Intake, TaskError, default_run_dir, read_task, table_problem
 from mle_star.tools.sandbox import probe
 
 
@@ -35,6 +37,19 @@ def read_metric(ctx: Context, rec: Recorder, task: Task) -> Task:
                                              f"{'higher' if reading.higher_is_better else 'lower'} is better"]}
 
 
+def _run_data(intake: Intake, run_dir: str, seed: int) -> Task:
+    """The run's data view. Splitting and copying only read the task's files, so a failure here is
+    the task's: a one-line TaskError (exit 2, no resume hint), the traceback in error.log."""
+    try:
+        return prepare_run_data(intake, run_dir, seed).task
+    except TaskError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        atomic_write(Path(run_dir) / "error.log", traceback.format_exc())
+        raise TaskError(f"cannot lay out the data of {intake.root}: {table_problem(exc)} (traceback in "
+                        f"{Path(run_dir) / 'error.log'})") from exc
+
+
 def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     rec = Recorder("prepare")
@@ -44,7 +59,7 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     if sandbox.warning:
         emit({"event": "notice", "text": f"WARNING: {sandbox.warning}"})
     intake = read_task(state["task_dir"], state.get("metric"), state.get("lower_is_better"))
-    task = prepare_run_data(intake, run_dir, ctx.seed).task
+    task = _run_data(intake, run_dir, ctx.seed)
     if not task["metric_implemented"] and state.get("lower_is_better") is None:
         task = read_metric(ctx, rec, task)
     started = state.get("started") or time.time()

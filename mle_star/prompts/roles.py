@@ -29,6 +29,7 @@ from mle_star.tools.code import (
     nonempty,
     replace_block,
 )
+from mle_star.tools.scoring import sample_order
 
 PAYLOAD_KEY = "mle_star"  # where a request carries {"role": name, "inputs": {...}}
 
@@ -137,7 +138,9 @@ def script_rules(task: Task, settings: Settings, final: bool = False) -> str:
     """The contract every generated script follows: where the data is, what to write, what to
     print. The agent keeps the held-out labels and scores the held-out predictions itself."""
     sample, direction = task["sample_submission"], "lower" if task["lower_is_better"] else "higher"
-    columns = f"{task['id_column']} followed by {', '.join(task['target_columns'])}"
+    order = sample_order(task["output"])
+    columns = (f"{task['id_column']} followed by {', '.join(task['target_columns'])}" if order[0] == task["id_column"]
+               else f"{', '.join(order)} in this order (the id column is {task['id_column']})")
     lines = ["Rules for every script:",
              f"- The data is read-only in ./input/ ({', '.join(task['data_files'])}). Write files only under "
              "the current directory. There is no network."]

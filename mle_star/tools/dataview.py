@@ -11,7 +11,9 @@ Two views, each a mapping from a name under ``./input/`` to a file or folder on 
 ``search`` (the split) and ``full`` (every labelled row, for the final submission script).
 Nothing is copied: entries point at the task's own files; only the split label file and the
 held-out file are written, by streaming (a 2 GB table is split in seconds, never loaded).
-Archives whose files scripts need are extracted once per run; a zipped table is shown unzipped.
+Archives whose files scripts need are extracted once per run; a zipped table is shown unzipped,
+and a table in another dialect (a BOM, semicolons and decimal commas, cp1252, Parquet, Excel)
+as a standard UTF-8 CSV, so every script reads it with a plain ``pd.read_csv``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import Task
+from mle_star.tools.dialect import COMMA_NUMBER, Dialect, shown_name
 from mle_star.tools.files import atomic_write
 from mle_star.tools.intake import (
     Intake,
@@ -44,6 +47,7 @@ from mle_star.tools.intake import (
     records_frame,
     strip_common_top,
 )
+from mle_star.tools.inventory import classify
 from mle_star.tools.scoring import as_strings
 
 HOLDOUT_SHARE = 0.2
@@ -147,7 +151,11 @@ def split_table(source: Path, train_out: Path, holdout_out: Path, key: str, labe
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         writer.writerow([header[i] for i in shown])
         key_at = index[key]
-        for i, raw in enumerate(rows):
+        i = -1
+        for raw in rows:
+            if not raw.strip():  # pandas skips blank lines, so they are not rows
+                continue
+            i += 1
             if i in held:
                 values = _parse(raw, delimiter)
                 answers.append([values[key_at], *(values[j] for j in label_at)])
@@ -223,6 +231,50 @@ def extract(archive: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def standard_table(source: Path, target: Path) -> Dialect:
+    """Write ``target``: the table at ``source`` as plain UTF-8 text with decimal points, comma-
+    (or, for a .tsv name, tab-) separated, uncompressed; cells are copied as written otherwise.
+    Returns the source's dialect."""
+    from mle_star.tools.inventory import open_table, table_dialect
+
+    dialect = table_dialect(source)
+    if target.exists():
+        return dialect
+    if dialect.standard(source.name):  # only compressed: decompress it
+        unzip_table(source, target)
+        return dialect
+    sep = "\t" if target.name.lower().endswith((".tsv", ".tab")) else ","
+    partial = target.with_name(target.name + ".partial")
+    with open(partial, "w", encoding="utf-8", newline="") as out:
+        for i, frame in enumerate(_frames(source, dialect, open_table)):
+            frame.to_csv(out, sep=sep, index=False, header=i == 0, lineterminator="\n")
+    os.replace(partial, target)
+    return dialect
+
+
+def _frames(source: Path, dialect: Dialect, open_table) -> Iterator[pd.DataFrame]:
+    """The table's rows as frames of strings (numbers with decimal commas rewritten)."""
+    if dialect.format == "excel":
+        yield open_table(source, nrows=None, dtype=str, keep_default_na=False)
+        return
+    if dialect.format == "parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=100_000):
+            yield batch.to_pandas()
+        return
+    for frame in open_table(source, nrows=None, dtype=str, keep_default_na=False, chunksize=100_000):
+        if dialect.decimal == ",":
+            for column in frame.columns:
+                values = frame[column]
+                filled = values != ""
+                if filled.any() and values[filled].str.match(COMMA_NUMBER).all():
+                    if dialect.thousands:
+                        values = values.str.replace(dialect.thousands, "", regex=False)
+                    frame[column] = values.str.replace(",", ".", regex=False)
+        yield frame
+
+
 def unzip_table(source: Path, target: Path) -> None:
     if target.exists():
         return
@@ -292,11 +344,10 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         full[stem] = str(data / "extracted" / stem)
         notes.append(f"{archive} is extracted to ./input/{stem}/")
     source = intake.label_source
-    if source and source["file"] != source["origin"]:  # a zipped table, shown unzipped
-        (data / "full").mkdir(exist_ok=True)
-        unzip_table(folder / source["origin"], data / "full" / source["file"])
-        full[source["file"]] = str(data / "full" / source["file"])
-        notes.append(f"{source['origin']} is shown unzipped as ./input/{source['file']}")
+    for name in list(full):
+        path = folder / name
+        if path.is_file() and classify(name)[0] == "table":
+            _show_standard(name, path, data, full, notes, is_labels=bool(source and source["origin"] == name))
     search = dict(full)
     answers_path, holdout_name, n_holdout = "", None, 0
     n_train = intake.n_labelled
@@ -320,7 +371,7 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         search[source["file"]] = str(train_out)
         search[holdout_name] = str(holdout_out)
         if source["origin"] != source["file"]:
-            del search[source["origin"]]  # the zipped original still holds the held-out labels
+            search.pop(source["origin"], None)  # the original still holds the held-out labels
         n_holdout = len(answers)
         n_train = n_rows - len(drop) - n_holdout
         notes.append(f"the agent holds out {n_holdout:,} labelled rows (./input/{holdout_name}, labels removed) "
@@ -330,6 +381,35 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
     record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": views, "answers": answers_path}
     atomic_write(manifest, json.dumps(record, indent=1))
     return RunData(task=task, views=views, answers=answers_path)
+
+
+def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], notes: list[str],
+                   is_labels: bool) -> None:
+    """Show a table in another dialect (or the zipped label table) as a standard copy."""
+    from mle_star.tools.inventory import InventoryError, table_dialect
+
+    try:
+        dialect = table_dialect(path)
+    except InventoryError:
+        return  # the intake described what it could; scripts see the file as it is
+    standard = dialect.standard(name)
+    shown = shown_name(name, dialect)
+    if standard and (shown == name or not is_labels):
+        return
+    (data / "full").mkdir(exist_ok=True)
+    try:
+        standard_table(path, data / "full" / shown)
+    except Exception as exc:  # noqa: BLE001 - a table the intake read but cannot copy is the task's to fix
+        from mle_star.tools.intake import table_problem
+
+        raise TaskError(f"cannot read {name}: {table_problem(exc)}") from None
+    del view[name]
+    view[shown] = str(data / "full" / shown)
+    if standard:
+        notes.append(f"{name} is shown unzipped as ./input/{shown}")
+    else:
+        notes.append(f"{name} is {dialect.describe()}; scripts see a standard UTF-8 copy as ./input/{shown} "
+                     f"({'tab' if shown.lower().endswith('.tsv') else 'comma'}-separated, decimal points)")
 
 
 def _test_columns(intake: Intake) -> list[str] | None:
@@ -358,9 +438,10 @@ def _task(intake: Intake, view: dict[str, str], holdout: str | None, n_train: in
     inventory = intake.inventory.render(6000) + ("\n\nIn this run:\n" + run_facts if run_facts else "")
     return Task(
         name=intake.name, data_dir=intake.data_dir, description=intake.description, inventory=inventory,
-        data_files=sorted(view), sample_submission=intake.sample, output=intake.output,
+        data_files=sorted(view), sample_submission=_shown(intake.sample, view), output=intake.output,
         id_column=intake.output["id_column"], target_columns=intake.output["columns"],
-        label_source=intake.label_source, holdout_file=holdout, test_file=intake.test_file,
+        label_source=intake.label_source, holdout_file=holdout,
+        test_file=_shown(intake.test_file, view) if intake.test_file else None,
         train_items=intake.train_items, test_items=intake.test_items, modality=intake.modality,
         task_type=intake.task_type, metric=intake.metric.name, metric_title=intake.metric.title,
         lower_is_better=not intake.metric.higher_is_better, metric_implemented=intake.metric.implemented,
@@ -368,6 +449,15 @@ def _task(intake: Intake, view: dict[str, str], holdout: str | None, n_train: in
         n_holdout=n_holdout, n_test=intake.n_test, text_columns=intake.text_columns,
         target_min=intake.target_min, notes=notes,
     )
+
+
+def _shown(name: str, view: dict[str, str]) -> str:
+    """The name scripts see a task file under (a table in another dialect may be renamed .csv)."""
+    if name in view:
+        return name
+    shown = shown_name(name, Dialect(format="excel")) if name.lower().endswith((".xlsx", ".xlsm", ".xls", ".parquet",
+                                                                                ".pq")) else shown_name(name, None)
+    return shown if shown in view else name
 
 
 def _atomic_csv(frame: pd.DataFrame, path: Path) -> None:

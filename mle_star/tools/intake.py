@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import Items, LabelSource, Modality, TaskType
+from mle_star.tools.dialect import shown_name
 from mle_star.tools.inventory import (
     AUDIO_EXT,
     IMAGE_EXT,
@@ -34,6 +35,7 @@ from mle_star.tools.inventory import (
     InventoryError,
     csv_facts,
     open_table,
+    table_dialect,
     take_inventory,
 )
 from mle_star.tools.metrics import (
@@ -47,9 +49,11 @@ from mle_star.tools.metrics import (
 from mle_star.tools.scoring import OutputSpec, as_strings
 
 MIN_LABELLED = 10  # fewer labelled rows cannot be both trained on and validated
-TABLE_SUFFIXES = (".csv", ".tsv", ".csv.zip", ".csv.gz", ".tsv.gz", ".tsv.zip")
+TABLE_SUFFIXES = (".csv", ".tsv", ".csv.zip", ".csv.gz", ".tsv.gz", ".tsv.zip", ".csv.bz2", ".csv.xz",
+                  ".parquet", ".pq", ".xlsx", ".xlsm", ".xls")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.zip", ".json.gz")
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+WHOLE_READ_BYTES = 256 << 20  # tables up to this size are parsed whole once, to find malformed rows
 LABEL_READ_ROWS = 2_000_000  # label columns of larger tables are judged from this many rows
 JSON_MAX_BYTES = 1 << 30  # JSON label sources larger than this are not split (self-reported scores)
 SAMPLE_NAME = re.compile(r"^sample[_\- ]?submission.*\.(csv|csv\.zip|csv\.gz)$", re.I)
@@ -163,8 +167,38 @@ def _read_table(path: Path, **kwargs) -> pd.DataFrame:
     try:
         return open_table(path, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any unreadable table is the user's to fix
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TaskError(f"cannot read {path.name}: {first[:200]}") from None
+        raise TaskError(f"cannot read {path.name}: {table_problem(exc)}") from None
+
+
+def _read_columns(path: Path, columns: list[str], **kwargs) -> pd.DataFrame:
+    """Some columns of a table. A table up to WHOLE_READ_BYTES is parsed whole, so a ragged row
+    (which pandas skips over when told to read only some columns) is found here, by name, rather
+    than in every script that reads the file."""
+    if path.stat().st_size <= WHOLE_READ_BYTES:
+        return _read_table(path, **kwargs)[columns]
+    return _read_table(path, usecols=columns, **kwargs)
+
+
+def table_problem(exc: BaseException) -> str:
+    """What is wrong with a table, in words rather than a library's exception name."""
+    cause = exc.__cause__ or exc
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        return f"line {fields[2]} has {fields[3]} fields where the rows before it have {fields[1]}"
+    if isinstance(cause, pd.errors.EmptyDataError):
+        return "the file is empty (no header row)"
+    if isinstance(cause, zipfile.BadZipFile):
+        return "it is not a readable zip archive"
+    if isinstance(cause, (EOFError, OSError)) and ("gzip" in text.lower() or "compressed file ended" in text):
+        return "the compressed data is damaged or cut short"
+    if isinstance(cause, UnicodeError):
+        return "its text encoding cannot be read"
+    if isinstance(cause, MemoryError):
+        return "it does not fit in memory"
+    if "EOF inside string" in text:
+        return "a quoted field is never closed (the file may be cut short)"
+    return re.sub(r"^[A-Za-z_.]*(Error|Exception): ", "", text)[:200] or "the file cannot be parsed as a table"
 
 
 def table_columns(path: Path) -> list[str]:
@@ -208,17 +242,56 @@ def _columns_of(folder: Path, name: str) -> list[str]:
 
 # -- the sample submission and the output it defines ---------------------------------------
 
-def _sample(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """The sample's first rows (its shape) and all of its ids (as strings)."""
+def _sample_head(path: Path) -> pd.DataFrame:
+    """The sample's first rows: its shape."""
     head = _read_table(path, nrows=1000)
     if head.shape[1] < 2:
         raise TaskError(f"{path.name}: needs an id column and at least one prediction column")
     if head.empty:
         raise TaskError(f"{path.name} has no rows")
-    ids = raw_strings(_read_table(path, usecols=[0], dtype=str, keep_default_na=False).iloc[:, 0])
+    return head
+
+
+def _sample_ids(path: Path, id_column: str) -> np.ndarray:
+    """All of the sample's ids (as strings, as written)."""
+    ids = raw_strings(_read_columns(path, [id_column], dtype=str, keep_default_na=False)[id_column])
     if len(set(ids)) != len(ids):
-        raise TaskError(f"{path.name}: the ids in '{head.columns[0]}' are not unique")
-    return head, ids
+        raise TaskError(f"{path.name}: the ids in '{id_column}' are not unique")
+    return ids
+
+
+def sample_id_column(sample: Path, head: pd.DataFrame, folder: Path, test_file: str | None,
+                     test_columns: list[str]) -> str:
+    """The sample's id column: the one the test rows share (in any position), else the first.
+
+    A sample column named like a test column is the id (the predictions are not in the test
+    file); where several are, their values decide."""
+    columns = [str(c) for c in head.columns]
+    if not test_file or not test_columns:
+        return columns[0]
+    by_norm = {_norm(c): c for c in test_columns}
+    shared = [c for c in columns if _norm(c) in by_norm]
+    if len(shared) == 1:
+        return shared[0]
+    if len(shared) > 1:
+        return max(shared, key=lambda c: (_overlap(head[c], folder / test_file, by_norm[_norm(c)]), c == columns[0]))
+    for column in columns:  # no shared name: the column whose values are a test column's values
+        for test_column in test_columns[:20]:
+            if _overlap(head[column], folder / test_file, test_column) > 0.9:
+                return column
+    raise TaskError(f"no column of {sample.name} ({', '.join(columns)}) matches a column of {test_file} "
+                    f"({', '.join(test_columns[:12])}{', ...' if len(test_columns) > 12 else ''}): "
+                    "the sample's id column must name the test rows")
+
+
+def _overlap(values: pd.Series, test: Path, column: str) -> float:
+    """Share of the sample's first values found in a test column."""
+    try:
+        known = set(as_strings(_read_table(test, usecols=[column], dtype=str, keep_default_na=False)[column]))
+    except TaskError:
+        return 0.0
+    probe = as_strings(values.dropna().astype(str).to_numpy())
+    return float(np.mean([v in known for v in probe])) if len(probe) else 0.0
 
 
 def raw_strings(values: pd.Series) -> np.ndarray:
@@ -373,7 +446,7 @@ def _label_values(folder: Path, source: str, key: str, labels: list[str]) -> tup
     """The key and label columns (all rows, or the first LABEL_READ_ROWS of a huge table)."""
     path = folder / source
     if _is_table(source):
-        frame = _read_table(path, usecols=[key, *labels], nrows=LABEL_READ_ROWS, low_memory=False)
+        frame = _read_columns(path, [key, *labels], nrows=LABEL_READ_ROWS, low_memory=False)
         capped = len(frame) == LABEL_READ_ROWS
         return frame, capped
     frame = records_frame(read_records(path))
@@ -389,12 +462,12 @@ def _binary(values: pd.Series) -> bool:
 
 
 def _spec(sample: pd.DataFrame, labels: pd.DataFrame | None, label_columns: list[str],
-          metric_hint: Metric | None) -> tuple[OutputSpec, list[str]]:
+          metric_hint: Metric | None, id_column: str) -> tuple[OutputSpec, list[str]]:
     """What the prediction columns hold, and the classes (label values, in column order)."""
-    id_column, columns = str(sample.columns[0]), [str(c) for c in sample.columns[1:]]
+    columns = [str(c) for c in sample.columns if str(c) != id_column]
     values = sample[columns]
     spec = OutputSpec(id_column=id_column, columns=columns, kind="targets", label_columns=label_columns,
-                      classes=[], positive_class=None)
+                      classes=[], positive_class=None, order=[str(c) for c in sample.columns])
     y = labels[label_columns] if labels is not None else None
     if len(columns) == 1:
         col = values.iloc[:, 0]
@@ -468,9 +541,20 @@ def read_task(task_dir: str | Path, metric: str | None = None, lower_is_better: 
         key = (str(root.resolve()), metric, lower_is_better, fingerprint(data_folder(root.resolve())))
         if key not in _read:
             _read.clear()
-            _read[key] = _read_task(root, metric, lower_is_better)
+            _read[key] = _named(root, metric, lower_is_better)
         return _read[key]
-    return _read_task(root, metric, lower_is_better)
+    return _named(root, metric, lower_is_better)
+
+
+def _named(root: Path, metric: str | None, lower_is_better: bool | None) -> Intake:
+    """The intake, where any failure is a TaskError: the files are the task's, and a failure to
+    read them is the user's to act on (a resume would only repeat it)."""
+    try:
+        return _read_task(root, metric, lower_is_better)
+    except TaskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line naming the folder, never a traceback
+        raise TaskError(f"cannot read the task folder {root}: {table_problem(exc)}") from exc
 
 
 def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> Intake:
@@ -492,11 +576,15 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     except InventoryError as exc:
         raise TaskError(str(exc)) from None
     notes: list[str] = []
-    sample, sample_ids = _sample(sample_path)
-    id_column, predictions = str(sample.columns[0]), [str(c) for c in sample.columns[1:]]
-
+    sample = _sample_head(sample_path)
     test_file = _test_table(folder)
     test_columns = _columns_of(folder, test_file) if test_file else []
+    id_column = sample_id_column(sample_path, sample, folder, test_file, test_columns)
+    predictions = [str(c) for c in sample.columns if str(c) != id_column]
+    sample_ids = _sample_ids(sample_path, id_column)
+    if id_column != str(sample.columns[0]):
+        notes.append(f"the id column of {sample_path.name} is '{id_column}' (column "
+                     f"{list(sample.columns).index(id_column) + 1}); submissions keep the sample's column order")
     found = find_label_source(folder, sample_path, id_column, predictions, test_columns)
     try:
         hint = get_metric(metric) if metric else detect_metric(description)
@@ -520,12 +608,12 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                          "the agent's validation split")
             labels = labels[~missing]
         fmt: Literal["csv", "json"] = "csv" if _is_table(source) else "json"
-        label_source = LabelSource(file=_shown_name(source), origin=source, format=fmt, key=key,
+        label_source = LabelSource(file=_shown_name(folder / source), origin=source, format=fmt, key=key,
                                    label_columns=label_columns, n_rows=n_rows)
     else:
         notes.append("the training labels could not be located; scripts find them and report their own scores")
 
-    spec, classes = _spec(sample, labels, label_columns, hint)
+    spec, classes = _spec(sample, labels, label_columns, hint, id_column)
     n_labelled = len(labels) if labels is not None else 0
     if labels is not None:
         _check_labels(labels, spec, classes, label_columns, n_labelled)
@@ -534,11 +622,11 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     archives: list[str] = []
     test_items = train_items = None
     test_ids: list[str] | None = None
-    if test_file:
-        if id_column in test_columns:
-            test_ids = list(raw_strings(_read_table(folder / test_file, usecols=[id_column], dtype=str,
-                                                    keep_default_na=False)[id_column]) if _is_table(test_file)
-                            else raw_strings(records_frame(read_records(folder / test_file))[id_column]))
+    test_key = next((c for c in test_columns if _norm(c) == _norm(id_column)), None)
+    if test_file and test_key is not None:
+        test_ids = list(raw_strings(_read_columns(folder / test_file, [test_key], dtype=str,
+                                                keep_default_na=False)[test_key]) if _is_table(test_file)
+                        else raw_strings(records_frame(read_records(folder / test_file))[test_key]))
     if test_ids is None:
         hit = find_items(folder, list(sample_ids), "test")
         if hit:
@@ -581,12 +669,14 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     )
 
 
-def _shown_name(source: str) -> str:
-    """A zipped or gzipped table is shown to scripts unzipped, under its plain name."""
-    for suffix in (".zip", ".gz"):
-        if source.lower().endswith(suffix) and _is_table(source):
-            return source[: -len(suffix)]
-    return source
+def _shown_name(path: Path) -> str:
+    """A table is shown to scripts unzipped, and as CSV when it is Parquet or Excel."""
+    if not _is_table(path.name):
+        return path.name
+    try:
+        return shown_name(path.name, table_dialect(path))
+    except InventoryError:
+        return shown_name(path.name, None)
 
 
 def _row_count(path: Path, at_least: int) -> int:

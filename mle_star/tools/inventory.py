@@ -10,6 +10,7 @@ every file, then row and record counts) so a tight budget still describes every 
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import functools
 import gzip
@@ -37,6 +38,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
+from mle_star.tools.dialect import Dialect, sniff
+
 Kind = Literal["table", "json", "image", "audio", "archive", "text", "array", "other"]
 
 MiB = 1 << 20
@@ -57,6 +60,7 @@ ROOT_KEEP = 50_000  # names the root keeps for choosing what to list
 
 TABLE_EXT = {".csv", ".tsv", ".tab"}
 PARQUET_EXT = {".parquet", ".pq"}
+EXCEL_EXT = {".xlsx", ".xlsm", ".xls"}
 JSON_EXT = {".json", ".jsonl", ".ndjson", ".geojson"}
 JSON_LINES_EXT = {".jsonl", ".ndjson"}
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
@@ -196,6 +200,8 @@ def classify(name: str) -> tuple[Kind, str]:
         return "table", "none"
     if last in PARQUET_EXT:
         return "table", "parquet"
+    if last in EXCEL_EXT:
+        return "table", "excel"
     if last in JSON_EXT:
         return "json", "none"
     if last in IMAGE_EXT:
@@ -387,11 +393,11 @@ def _row_facts(scan: _Scan) -> dict:
 # ---------------------------------------------------------------- tables
 
 
-def _last_record_end(buf: bytes, in_quote_at_end: bool) -> int | None:
+def _last_record_end(buf: bytes, in_quote_at_end: bool, nl_byte: bytes = b"\n") -> int | None:
     """Offset just after the last line break that lies outside quotes."""
     pos, parity = len(buf), 0
     for _ in range(1000):
-        nl = buf.rfind(b"\n", 0, pos)
+        nl = buf.rfind(nl_byte, 0, pos)
         if nl < 0:
             return None
         parity ^= buf.count(b'"', nl, pos) % 2
@@ -404,29 +410,22 @@ def _last_record_end(buf: bytes, in_quote_at_end: bool) -> int | None:
 def _head_bytes(fh: IO[bytes], max_records: int = HEAD_ROWS + 1) -> bytes:
     """The first whole records of a delimited stream, at most HEAD_BYTES of them."""
     parts: list[bytes] = []
-    n, size, in_quote = 0, 0, False
+    n, size, in_quote, nl = 0, 0, False, 10
     while n < max_records and size < HEAD_BYTES:
         chunk = fh.read(MiB)
         if not chunk:
             return b"".join(parts)
+        if not parts and b"\n" not in chunk and b"\r" in chunk:
+            nl = 13  # classic Mac line ends
         parts.append(chunk)
         size += len(chunk)
-        _, outside, in_quote = _count_chunk(chunk, in_quote)
+        _, outside, in_quote = _count_chunk(chunk, in_quote, nl)
         n += outside
     buf = b"".join(parts)
-    end = _last_record_end(buf, in_quote)
+    end = _last_record_end(buf, in_quote, bytes([nl]))
     if end is None:
         raise InventoryError(f"no complete row in the first {HEAD_BYTES // MiB} MB")
     return buf[:end]
-
-
-def _sniff_delimiter(text: str, name: str) -> str:
-    if _suffixes(name)[0] in {".tsv", ".tab"} or _suffixes(name)[1] in {".tsv", ".tab"}:
-        return "\t"
-    first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
 
 
 ID_NAMES = {"id", "uuid", "guid", "key", "index"}
@@ -498,17 +497,20 @@ def _table_head(src: _Source) -> dict:
         buf = _head_bytes(fh)
     if not buf.strip():
         raise InventoryError("empty file")
-    text = buf.decode("utf-8-sig", errors="replace")
-    sep = _sniff_delimiter(text, src.name)
+    dialect = sniff(buf, src.name)
+    text = _decoded(buf, dialect)
+    sep = dialect.delimiter
     try:
         rows = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=sep), 4))
     except csv.Error:  # e.g. a field above the csv module's size limit
         rows = []
     details: dict[str, Any] = {"format": "tsv" if sep == "\t" else "csv", "delimiter": sep,
                                "compression": src.compression}
+    if not dialect.standard(src.name):
+        details["dialect"] = dialect.describe()
     try:
-        df = pd.read_csv(io.BytesIO(buf), sep=sep, nrows=HEAD_ROWS, encoding="utf-8-sig",
-                         encoding_errors="replace", low_memory=False)
+        df = pd.read_csv(io.StringIO(text), nrows=HEAD_ROWS, low_memory=False,
+                         **{**dialect.read_kwargs(), "encoding": None, "encoding_errors": "strict"})
     except Exception as exc:  # the header and rows are still worth reporting
         details["error"] = f"pandas cannot parse the first rows: {_reason(exc)}"
         df = None
@@ -521,9 +523,17 @@ def _table_head(src: _Source) -> dict:
     return details
 
 
+def _decoded(buf: bytes, dialect: Dialect) -> str:
+    """The text of a table's first bytes in its own encoding (a cut last character dropped)."""
+    codec = "utf-16" if dialect.encoding == "utf-16" else dialect.encoding
+    return codecs.getincrementaldecoder(codec)(errors="replace").decode(buf, final=False).lstrip("\ufeff")
+
+
 def _table(path: Path, compression: str) -> tuple[dict, Counting | None]:
     if compression == "parquet":
         return _parquet_facts(path), None
+    if compression == "excel":
+        return _excel_facts(path), None
     src = _source(path, compression)
     details = _table_head(src)
     if compression == "zip":
@@ -551,41 +561,96 @@ def count_rows(path: Path) -> int:
     _, compression = classify(path.name)
     if compression == "parquet":
         return int(_parquet_facts(path)["n_rows"])
+    if compression == "excel":
+        return len(_read_excel(path, None, {}))
     src = _source(path, compression if compression in COMPRESSED.values() else "none")
     return int(_row_facts(_scan(src, None))["n_rows"])
 
 
+def _compression(path: Path) -> str:
+    _, compression = classify(path.name)
+    return compression if compression in (*COMPRESSED.values(), "parquet", "excel") else "none"
+
+
+@_public
+def table_dialect(path: Path) -> Dialect:
+    """How a table is written (sniffed from its first bytes; Parquet and Excel by name)."""
+    path = Path(path)
+    compression = _compression(path)
+    if compression in ("parquet", "excel"):
+        return Dialect(format=compression)
+    src = _source(path, compression)
+    with src.open() as fh:
+        head = fh.read(4 * MiB)
+    return sniff(head, src.name)
+
+
 @_public
 def open_table(path: Path, **read_csv_kwargs: Any) -> pd.DataFrame:
-    """pandas.read_csv on csv/tsv (plain or compressed, or a zip of one table), first 2000 rows.
+    """A table read as its writer meant it (encoding, delimiter, decimal mark sniffed; plain,
+    compressed, a zip of one table, Parquet or Excel), first 2000 rows.
 
-    Pass ``nrows=None`` to read everything, which the caller then owns the memory for.
+    Pass ``nrows=None`` to read everything, which the caller then owns the memory for; pass
+    ``chunksize`` to get an iterator of frames instead (delimited tables only).
     """
     path = Path(path)
-    _, compression = classify(path.name)
+    compression = _compression(path)
     nrows = read_csv_kwargs.pop("nrows", HEAD_ROWS)
     if compression == "parquet":
-        return _read_parquet(path, nrows)
-    src = _source(path, compression if compression in COMPRESSED.values() else "none")
-    if "sep" not in read_csv_kwargs and "delimiter" not in read_csv_kwargs:
-        with src.open() as fh:
-            sample = fh.read(64 * 1024).decode("utf-8-sig", errors="replace")
-        read_csv_kwargs["sep"] = _sniff_delimiter(sample, src.name)
-    read_csv_kwargs.setdefault("encoding", "utf-8-sig")
-    read_csv_kwargs.setdefault("encoding_errors", "replace")
+        return _read_parquet(path, nrows, read_csv_kwargs.get("usecols"), read_csv_kwargs.get("dtype"))
+    if compression == "excel":
+        return _read_excel(path, nrows, read_csv_kwargs)
+    dialect = table_dialect(path)
+    for key, value in dialect.read_kwargs().items():
+        read_csv_kwargs.setdefault("sep" if key == "delimiter" else key, value)
+    if "delimiter" in read_csv_kwargs:
+        read_csv_kwargs.pop("sep")
+    src = _source(path, compression)
+    if read_csv_kwargs.get("chunksize"):
+        return _chunks(src, nrows, read_csv_kwargs)  # type: ignore[return-value]
     with src.open() as fh:
         return pd.read_csv(fh, nrows=nrows, **read_csv_kwargs)
 
 
-def _read_parquet(path: Path, nrows: int | None) -> pd.DataFrame:
+def _chunks(src: _Source, nrows: int | None, kwargs: dict[str, Any]) -> Iterator[pd.DataFrame]:
+    with src.open() as fh:
+        yield from pd.read_csv(fh, nrows=nrows, **kwargs)
+
+
+def _read_excel(path: Path, nrows: int | None, kwargs: dict[str, Any]) -> pd.DataFrame:
+    """The first sheet of a workbook (openpyxl reads .xlsx, xlrd .xls: the [tables] extra)."""
+    allowed = {k: v for k, v in kwargs.items() if k in ("usecols", "dtype", "keep_default_na", "header")}
+    try:
+        return pd.read_excel(path, nrows=nrows, **allowed)
+    except ImportError as exc:
+        package = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+        raise InventoryError(f"reading Excel needs {package} (pip install 'mle-star[tables]'): {exc}") from None
+
+
+def _excel_facts(path: Path) -> dict:
+    frame = _read_excel(path, HEAD_ROWS, {})
+    return {"format": "excel", "compression": "excel", "n_columns": frame.shape[1],
+            "columns": [str(c) for c in frame.columns[:MAX_COLUMNS]],
+            "head": [[_cut(str(v)) for v in row[:MAX_COLUMNS]] for row in frame.head(3).itertuples(index=False)],
+            "column_facts": _column_facts(frame), "n_rows": len(frame), "n_rows_exact": len(frame) < HEAD_ROWS,
+            "dialect": "an Excel workbook (first sheet)"}
+
+
+def _read_parquet(path: Path, nrows: int | None, usecols: list | None = None, dtype: Any = None) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InventoryError("reading parquet needs pyarrow (not installed)") from None
+        raise InventoryError("reading parquet needs pyarrow (pip install 'mle-star[tables]')") from None
+    columns = [str(c) for c in usecols] if usecols is not None else None
+    if nrows == 0:
+        schema = pq.read_schema(path)
+        return pd.DataFrame(columns=[n for n in schema.names if columns is None or n in columns])
     if nrows is None:
-        return pq.read_table(path).to_pandas()
-    batch = next(pq.ParquetFile(path).iter_batches(batch_size=nrows), None)
-    return batch.to_pandas() if batch is not None else pd.DataFrame()
+        frame = pq.read_table(path, columns=columns).to_pandas()
+    else:
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=nrows, columns=columns), None)
+        frame = batch.to_pandas() if batch is not None else pd.DataFrame()
+    return frame.astype(dtype) if dtype is not None else frame
 
 
 # ---------------------------------------------------------------- parquet footer
@@ -1632,14 +1697,15 @@ def _columns_phrase(d: dict, limit: int = 40) -> str:
 
 
 def _table_phrase(d: dict) -> str:
-    if d.get("format") == "parquet":
-        return (f"parquet table, {_plural(d['n_rows'], 'row')} x {_plural(d['n_columns'], 'column')} "
-                f"({d.get('n_row_groups', 0)} row groups; pd.read_parquet needs pyarrow); "
-                f"columns: {_columns_phrase(d)}")
+    if d.get("format") in ("parquet", "excel"):
+        what = "Parquet table" if d["format"] == "parquet" else "Excel workbook"
+        return (f"{what}, {_plural(d['n_rows'], 'row')} x {_plural(d['n_columns'], 'column')}; scripts see it as "
+                f"a UTF-8 CSV of the same name ending .csv; columns: {_columns_phrase(d)}")
     what = "TSV" if d.get("delimiter") == "\t" else "CSV"
-    if d.get("delimiter") not in (",", "\t", None):
-        what += f" (delimiter {d['delimiter']!r})"
-    if d.get("compression", "none") != "none":
+    if d.get("dialect"):  # the run's data view shows scripts a standard copy of such a table
+        what = (f"table written {d['dialect']} (./input/ holds a standard UTF-8 copy: comma-separated for .csv, "
+                "tab for .tsv, decimal points, uncompressed)")
+    elif d.get("compression", "none") != "none":
         what = f"{d['compression']}-compressed {what} (pandas reads it directly)"
     columns = _plural(d.get("n_columns", 0), "column")
     if "n_rows" in d or "count_skipped" in d:

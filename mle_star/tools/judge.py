@@ -62,6 +62,14 @@ def _read(path: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def sample_path(task: Task) -> Path:
+    """The task's own sample file (scripts may see it unzipped, under a shorter name)."""
+    folder, name = Path(task["data_dir"]), task["sample_submission"]
+    if (folder / name).exists():
+        return folder / name
+    return next((p for p in sorted(folder.iterdir()) if p.name.startswith(name)), folder / name)
+
+
 def _check_file(outputs: dict[str, str], errors: dict[str, str], name: str) -> str:
     if name not in outputs:
         reason = errors.get(name, "was not written")
@@ -74,7 +82,7 @@ def judge(task: Task, answers_path: str, kind: str, ran_ok: bool, error: str, pr
     """What the agent makes of one execution (``outputs`` are the runner's trusted copies)."""
     if not ran_ok:
         return Verdict(False, None, "none", printed, error)
-    sample = Path(task["data_dir"]) / task["sample_submission"]
+    sample = sample_path(task)
     try:
         if kind == "ablation":  # a study, not a candidate: its printed baseline is informative only
             return Verdict(printed is not None, printed, "self_reported", printed,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 import numpy as np
 import pandas as pd
-from typing_extensions import TypedDict  # pydantic on 3.11 needs this TypedDict
+from typing_extensions import TypedDict
 
 from mle_star.tools.metrics import Metric, refine
 
@@ -37,6 +37,12 @@ class OutputSpec(TypedDict):
     label_columns: list[str]
     classes: list[str]  # class names as strings (label, probability, class_probabilities, ranked_labels)
     positive_class: str | None  # for probability: the positive class value, as a string
+    order: NotRequired[list[str]]  # the sample's columns in its order (the id need not be first)
+
+
+def sample_order(spec: OutputSpec) -> list[str]:
+    """The columns a submission is written with, in the sample's order."""
+    return list(spec.get("order") or [spec["id_column"], *spec["columns"]])
 
 
 class InvalidPredictions(ValueError):

@@ -66,6 +66,16 @@ def _read_regular_csv(path: Path, max_bytes: int) -> pd.DataFrame:
             raise InvalidSubmission(f"cannot read {path.name}: {_first_line(exc)}") from None
 
 
+def _read_sample(path: Path) -> pd.DataFrame:
+    """The sample in its own dialect (a BOM, semicolons, decimal commas), as the intake read it."""
+    from mle_star.tools.inventory import InventoryError, open_table
+
+    try:
+        return open_table(path, nrows=None)
+    except InventoryError as exc:
+        raise InvalidSubmission(f"cannot read the sample submission: {exc}") from None
+
+
 def _generic_values(sub: pd.DataFrame, ref: pd.DataFrame, id_column: str) -> None:
     """Checks that need no output spec: no gaps, finite numbers, numbers where the sample has floats."""
     values = sub.drop(columns=[id_column])
@@ -95,11 +105,11 @@ def validate_submission(
     the sample's ids, e.g. for predictions on held-out training rows.
     """
     path = Path(path)
-    ref = sample if isinstance(sample, pd.DataFrame) else pd.read_csv(sample)
+    ref = sample if isinstance(sample, pd.DataFrame) else _read_sample(Path(sample))
     full_spec = spec if isinstance(spec, dict) else None
     id_column = spec if isinstance(spec, str) else full_spec["id_column"] if full_spec else str(ref.columns[0])
     sub = _read_regular_csv(path, max_bytes)
-    if list(sub.columns) != list(ref.columns):
+    if sorted(map(str, sub.columns)) != sorted(map(str, ref.columns)):  # graders match columns by name
         raise InvalidSubmission(f"columns {list(sub.columns)} differ from the sample's {list(ref.columns)}")
     if id_column not in sub.columns:
         raise InvalidSubmission(f"there is no id column '{id_column}'")
