@@ -83,7 +83,7 @@ def test_decimal_commas_and_grouped_thousands_become_numbers(tmp_path):
 
 
 def test_commas_are_not_decimals_where_the_file_writes_decimal_points():
-    text = "id;a;b\n1;0.5;3,4\n2;1.5;5,6\n".encode()
+    text = b"id;a;b\n1;0.5;3,4\n2;1.5;5,6\n"
     assert sniff(text, "x.csv").decimal == "."
 
 

@@ -10,8 +10,9 @@ refinement can vary them:
   fixed-size greyscale thumbnail's pixels, gradient-orientation histograms per cell and
   optional colour statistics, decoded with Pillow;
 - audio: ``{"items": "audio", "bands", "frame", "deltas"}`` — log band energies of a short-time
-  FFT, zero-crossing rate, RMS statistics, spectral centroid and duration, read with
-  ``scipy.io.wavfile``;
+  FFT, zero-crossing rate, RMS statistics, spectral centroid and duration; WAV read with
+  ``scipy.io.wavfile``, AIFF/AIFC (as the right-whale challenge ships its clips) by a reader
+  the script carries, since the standard library's ``aifc`` is gone from Python 3.13;
 - items in a format that cannot be read: ``{"items": ..., "readable": false}`` — every row
   gets the same (empty) features, so the models predict the class prior or the mean.
 """
@@ -23,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from mle_star.engineer.blocks import footer, header
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
-AUDIO_SUFFIXES = {".wav"}
+AUDIO_SUFFIXES = {".wav", ".aif", ".aiff", ".aifc"}
 
 
 def item_suffix(task: dict) -> str:
@@ -38,6 +39,13 @@ def item_suffix(task: dict) -> str:
     if folder.is_dir():
         first = next((p for p in sorted(folder.rglob("*")) if p.is_file()), None)
         return first.suffix.lower() if first else ""
+    archive = folder.with_name(folder.name + ".zip")  # the items are extracted from the task's archive
+    if archive.is_file():
+        import zipfile
+
+        with zipfile.ZipFile(archive) as z:
+            names = [n for n in z.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")]
+        return PurePosixPath(names[0]).suffix.lower() if names else ""
     return ""
 
 
@@ -192,20 +200,51 @@ def _image_features(spec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+CLIP_READER = '''def read_clip(path: str) -> tuple[float, np.ndarray]:
+    """(sample rate, mono samples in [-1, 1]) of a WAV or an uncompressed AIFF/AIFC clip."""
+    if not path.lower().endswith((".aif", ".aiff", ".aifc")):
+        from scipy.io import wavfile
+
+        rate, data = wavfile.read(path)
+        x = data.astype(np.float64)
+        if np.issubdtype(data.dtype, np.integer):
+            x /= float(np.iinfo(data.dtype).max)
+        return float(rate), x.mean(axis=1) if x.ndim > 1 else x
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw[:4] != b"FORM" or raw[8:12] not in (b"AIFF", b"AIFC"):
+        raise ValueError(f"{path} is not an AIFF file")
+    pos, channels, bits, rate, little, samples = 12, 1, 16, 8000.0, False, b""
+    while pos + 8 <= len(raw):
+        kind, size = raw[pos:pos + 4], int.from_bytes(raw[pos + 4:pos + 8], "big")
+        body = raw[pos + 8:pos + 8 + size]
+        if kind == b"COMM":
+            channels, bits = int.from_bytes(body[0:2], "big"), int.from_bytes(body[6:8], "big")
+            exponent = int.from_bytes(body[8:10], "big") & 0x7FFF  # an 80-bit extended float
+            rate = int.from_bytes(body[10:18], "big") * 2.0 ** (exponent - 16383 - 63)
+            little = raw[8:12] == b"AIFC" and body[18:22] == b"sowt"
+        elif kind == b"SSND":
+            samples = body[8 + int.from_bytes(body[0:4], "big"):]
+        pos += 8 + size + (size % 2)
+    width = max(1, bits // 8)
+    dtype = np.dtype({1: "i1", 2: "i2", 4: "i4"}.get(width, "i2")).newbyteorder("<" if little else ">")
+    x = np.frombuffer(samples[: len(samples) // width * width], dtype=dtype).astype(np.float64)
+    x /= float(2 ** (8 * width - 1))
+    if channels > 1:
+        x = x[: len(x) // channels * channels].reshape(-1, channels).mean(axis=1)
+    return rate, x
+'''
+
+
 def _audio_features(spec: dict) -> str:
     bands, frame = int(spec.get("bands", 24)), int(spec.get("frame", 1024))
     deltas = bool(spec.get("deltas"))
-    code = f'''def item_features(path: str) -> np.ndarray:
-    """Log energies in {bands} log-spaced frequency bands (STFT, frames of up to {frame} samples), zero-crossing
-    rate, RMS statistics and envelope, spectral centroid and duration of one WAV clip."""
-    from scipy.io import wavfile
+    code = CLIP_READER + f'''
 
-    rate, data = wavfile.read(path)
-    x = data.astype(np.float64)
-    if np.issubdtype(data.dtype, np.integer):
-        x /= float(np.iinfo(data.dtype).max)
-    if x.ndim > 1:  # mix the channels down to mono
-        x = x.mean(axis=1)
+def item_features(path: str) -> np.ndarray:
+    """Log energies in {bands} log-spaced frequency bands (STFT, frames of up to {frame} samples), zero-crossing
+    rate, RMS statistics and envelope, spectral centroid and duration of one clip."""
+    rate, x = read_clip(path)
     duration = len(x) / rate
     size = int(min({frame}, 2 ** max(4, int(np.log2(max(len(x), 16))))))
     if len(x) < size:

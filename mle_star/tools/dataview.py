@@ -30,7 +30,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
 import numpy as np
@@ -302,7 +302,9 @@ def _label_positions(intake: Intake) -> tuple[int, pd.Series | None, np.ndarray,
     assert source is not None
     folder = Path(intake.data_dir)
     label = source["label_columns"][0]
-    if source["format"] == "json":
+    if intake.named_labels is not None:
+        frame = intake.named_labels
+    elif source["format"] == "json":
         frame = records_frame(read_records(folder / source["origin"]))
     elif source["n_rows"] <= STRATIFY_MAX_ROWS:
         from mle_star.tools.inventory import open_table
@@ -348,6 +350,10 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         path = folder / name
         if path.is_file() and classify(name)[0] == "table":
             _show_standard(name, path, data, full, notes, is_labels=bool(source and source["origin"] == name))
+    if intake.named_labels is not None and source is not None:  # labels read off the items' names
+        (data / "full").mkdir(exist_ok=True)
+        _atomic_csv(intake.named_labels, data / "full" / source["file"])
+        full[source["file"]] = str(data / "full" / source["file"])
     search = dict(full)
     answers_path, holdout_name, n_holdout = "", None, 0
     n_train = intake.n_labelled
@@ -365,6 +371,8 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         else:
             answers = split_table(origin, train_out, holdout_out, source["key"], source["label_columns"],
                                   keep, held, drop)
+        if intake.named_labels is not None and intake.train_items is not None:
+            answers = _anonymise_held_out(intake, full, search, holdout_out, answers, data / "search")
         answers = _as_answers(intake, answers)
         answers_path = str(private / "answers.csv")
         _atomic_csv(answers, Path(answers_path))
@@ -381,6 +389,43 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
     record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": views, "answers": answers_path}
     atomic_write(manifest, json.dumps(record, indent=1))
     return RunData(task=task, views=views, answers=answers_path)
+
+
+def _anonymise_held_out(intake: Intake, full: dict[str, str], search: dict[str, str], holdout_file: Path,
+                        answers: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """Where labels are read off the items' names, a held-out item's name would give its label
+    away: the search view's item folder shows the training items as they are and the held-out
+    ones as ``mle_star_holdout/<n><suffix>``; the held-out table and answers use those names."""
+    items = intake.train_items
+    assert items is not None
+    source = Path(full[items["dir"]])
+    target = out / items["dir"]
+    renamed = {key: f"mle_star_holdout/{i:06d}{PurePosixPath(key).suffix}"
+               for i, key in enumerate(as_strings(answers["__key__"].to_numpy()))}
+    if target.exists():
+        shutil.rmtree(target)
+    assert intake.label_source is not None
+    key_column = intake.label_source["key"]
+    labelled = pd.read_csv(out / intake.label_source["file"], dtype=str, keep_default_na=False)
+    for key in as_strings(labelled[key_column].to_numpy()):
+        _link(source / items["pattern"].format(id=key), target / items["pattern"].format(id=key))
+    for key, name in renamed.items():
+        _link(source / items["pattern"].format(id=key), target / items["pattern"].format(id=name))
+    held = pd.read_csv(holdout_file, dtype=str, keep_default_na=False)
+    held[key_column] = [renamed.get(k, k) for k in held[key_column]]
+    _atomic_csv(held, holdout_file)
+    search[items["dir"]] = str(target)
+    return answers.assign(__key__=[renamed.get(k, k) for k in as_strings(answers["__key__"].to_numpy())])
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link where the file system allows one (no copy, readable as the original), else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o644)  # the sandboxed script runs as another user
 
 
 def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], notes: list[str],

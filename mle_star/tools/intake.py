@@ -92,6 +92,9 @@ class Intake:
     fingerprint: str
     notes: list[str] = field(default_factory=list)
     dropped_labels: int = 0  # labelled rows without a label value (left out of the split)
+    # labels read off file names or class folders: the table the run's data view writes as
+    # label_source["file"]; held-out items are shown under names that do not carry their label
+    named_labels: pd.DataFrame | None = None
 
 
 # -- the folder ------------------------------------------------------------------------------
@@ -426,6 +429,64 @@ def find_items(folder: Path, ids: list[str], want: str) -> tuple[Items, str | No
     return None
 
 
+# -- labels in file names ---------------------------------------------------------------------
+
+MAX_NAMED_CLASSES = 1000  # class folders (dog breeds: 120); a file-name label has at most 50 values
+NAME_RULES: list[tuple[str, re.Pattern]] = [  # (how, pattern with a 'label' group over the file name)
+    ("the last part of the file name (x_<label>.ext)", re.compile(r"^.+[_\-](?P<label>[^_\-./]+)\.[^./]+$")),
+    ("the first part of the file name (<label>.<n>.ext)", re.compile(r"^(?P<label>[A-Za-z][A-Za-z_\- ]*)[._\-]\d+\.[^./]+$")),
+]
+
+
+def labels_in_names(folder: Path, id_column: str, predictions: list[str], test_dir: str | None
+                    ) -> tuple[pd.DataFrame, str, str] | None:
+    """Training labels written into the items' paths, where no table holds them: class folders
+    (``train/<label>/x.jpg``), a suffix (``..._TRAIN12_1.aif``) or a prefix (``cat.123.jpg``).
+
+    Returns (table of id -> label, the folder or archive holding the items, how the labels are read)."""
+    label_column = predictions[0] if len(predictions) == 1 else "label"
+    entries = sorted((p for p in folder.iterdir() if p.name != test_dir and archive_stem(p.name) != test_dir
+                      and (p.is_dir() or (p.is_file() and p.name.lower().endswith(ARCHIVE_SUFFIXES)
+                                          and not _is_table(p.name)))),
+                     key=lambda p: ("train" not in p.name.lower(), p.name))
+    for entry in entries:
+        files = (_folder_files(entry) if entry.is_dir()
+                 else strip_common_top(_member_names(entry), archive_stem(entry.name)))
+        files = [f for f in files if not _junk_name(f)]
+        if len(files) < MIN_LABELLED:
+            continue
+        found = _named_labels(files)
+        if found:
+            ids, labels, how = found
+            frame = pd.DataFrame({id_column: ids, label_column: labels})
+            return frame, entry.name, how
+    return None
+
+
+def _junk_name(name: str) -> bool:
+    base = PurePosixPath(name).name
+    return name.startswith("__MACOSX/") or base.startswith("._") or base in {".DS_Store", "Thumbs.db"}
+
+
+def _named_labels(files: list[str]) -> tuple[list[str], list[str], str] | None:
+    """The rule that gives most files a label with few distinct values (2..50; folders: 2..1000)."""
+    parts = [PurePosixPath(f).parts for f in files]
+    if all(len(p) == 2 for p in parts):
+        classes = {p[0] for p in parts}
+        if 2 <= len(classes) <= MAX_NAMED_CLASSES and len(classes) <= len(files) // 2:
+            return files, [p[0] for p in parts], "the class folder each file is in (<label>/<file>)"
+    for how, pattern in NAME_RULES:
+        matches = [pattern.match(PurePosixPath(f).name) for f in files]
+        if sum(m is not None for m in matches) < 0.95 * len(files):
+            continue
+        labels = [m["label"] if m else "" for m in matches]
+        distinct = {v for v in labels if v}
+        if 2 <= len(distinct) <= 50 and len(distinct) <= len(files) // 5:
+            kept = [(f, v) for f, v in zip(files, labels, strict=True) if v]
+            return [f for f, _ in kept], [v for _, v in kept], how
+    return None
+
+
 def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Modality | None:
     if items is None:
         return None
@@ -541,12 +602,12 @@ def read_task(task_dir: str | Path, metric: str | None = None, lower_is_better: 
         key = (str(root.resolve()), metric, lower_is_better, fingerprint(data_folder(root.resolve())))
         if key not in _read:
             _read.clear()
-            _read[key] = _named(root, metric, lower_is_better)
+            _read[key] = _intake_or_task_error(root, metric, lower_is_better)
         return _read[key]
-    return _named(root, metric, lower_is_better)
+    return _intake_or_task_error(root, metric, lower_is_better)
 
 
-def _named(root: Path, metric: str | None, lower_is_better: bool | None) -> Intake:
+def _intake_or_task_error(root: Path, metric: str | None, lower_is_better: bool | None) -> Intake:
     """The intake, where any failure is a TaskError: the files are the task's, and a failure to
     read them is the user's to act on (a resume would only repeat it)."""
     try:
@@ -610,7 +671,17 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         fmt: Literal["csv", "json"] = "csv" if _is_table(source) else "json"
         label_source = LabelSource(file=_shown_name(folder / source), origin=source, format=fmt, key=key,
                                    label_columns=label_columns, n_rows=n_rows)
-    else:
+    named = None if found else _labels_off_names(folder, id_column, predictions, sample_ids)
+    if named is not None:
+        frame, entry, how = named
+        labels, label_columns = frame, [str(frame.columns[1])]
+        name = next(n for n in ("train_labels.csv", "mle_star_train_labels.csv")
+                    if not (folder / n).exists())
+        label_source = LabelSource(file=name, origin=entry, format="csv", key=id_column,
+                                   label_columns=label_columns, n_rows=len(frame))
+        notes.append(f"the training labels are read off {how} in {entry}: {len(frame):,} items, "
+                     f"{frame[label_columns[0]].nunique()} classes, shown as ./input/{name}")
+    elif not found:
         notes.append("the training labels could not be located; scripts find them and report their own scores")
 
     spec, classes = _spec(sample, labels, label_columns, hint, id_column)
@@ -634,6 +705,8 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
             archives += [archive] if archive else []
             test_ids = list(sample_ids)  # every sample id has its file
             test_file = None
+    if named is not None:
+        test_file = None  # the test rows are items too: the sample names them
     if label_source is not None and labels is not None and not test_file:
         hit = find_items(folder, list(raw_strings(labels[label_source["key"]])), "train")
         if hit:
@@ -647,10 +720,11 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     chosen = _metric(hint, description, spec, metric, lower_is_better, notes)
     modality = _modality(folder, label_source, test_items or train_items, archives, inventory)
     items = test_items or train_items
-    if modality == "audio" and items and not items["pattern"].lower().endswith(".wav") and \
-            not any(f.lower().endswith(".wav") for f in _folder_files(folder / items["dir"], 5)
+    readable = (".wav", ".aif", ".aiff", ".aifc")
+    if modality == "audio" and items and not items["pattern"].lower().endswith(readable) and \
+            not any(f.lower().endswith(readable) for f in _folder_files(folder / items["dir"], 5)
                     if (folder / items["dir"]).is_dir()):
-        notes.append("the audio clips are not WAV files: the offline engineer cannot decode them and writes a "
+        notes.append("the audio clips are neither WAV nor AIFF: the offline engineer cannot decode them and writes a "
                      "class-prior submission (a real model's scripts may decode them)")
     text_columns = _text_columns(inventory, label_source, label_columns)
     target_min = (float(np.nanmin(labels[label_columns].to_numpy(dtype=float)))
@@ -666,7 +740,18 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         text_columns=text_columns, target_min=target_min, n_labelled=n_labelled,
         n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
         inventory=inventory, fingerprint=fingerprint(folder), notes=notes, dropped_labels=dropped,
+        named_labels=named[0] if named is not None else None,
     )
+
+
+def _labels_off_names(folder: Path, id_column: str, predictions: list[str], sample_ids: np.ndarray
+                      ) -> tuple[pd.DataFrame, str, str] | None:
+    """Labels in the items' names, when the sample's ids name the files of another folder/archive."""
+    hit = find_items(folder, list(sample_ids), "test")
+    if hit is None:
+        return None
+    items, _archive = hit
+    return labels_in_names(folder, id_column, predictions, items["dir"])
 
 
 def _shown_name(path: Path) -> str:
