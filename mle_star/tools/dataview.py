@@ -23,6 +23,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -129,6 +130,39 @@ def choose_holdout(n: int, labels: pd.Series | None, positions: np.ndarray, seed
             _, held = train_test_split(positions, test_size=size, random_state=seed, stratify=labels.to_numpy())
             return np.sort(held)
     return np.sort(rng.choice(positions, size=size, replace=False))
+
+
+GROUP_NAME = re.compile(
+    r"^(sentence|patient|subject|group|session|site|recording|speaker|user|customer|study|document|doc|"
+    r"household|family|author|series|station|store|batch|device)[ _\-]?(id|no|key|name)?$", re.I)
+MIN_GROUPS = 10
+
+
+def group_column(columns: list[str], exclude: set[str]) -> str | None:
+    """A column that names groups of rows (a sentence, a patient, a site): rows of one group
+    are alike, so a held-out row whose group is in training scores too well."""
+    return next((c for c in columns if c not in exclude and GROUP_NAME.match(c.strip())), None)
+
+
+def choose_group_holdout(groups: np.ndarray, positions: np.ndarray, shown_groups: set[str], seed: int
+                         ) -> np.ndarray | None:
+    """Held-out positions made of whole groups (about 20% of the rows, at most MAX_HOLDOUT), or
+    None when the column does not group rows (every value unique, or too few groups)."""
+    values, counts = np.unique(groups, return_counts=True)
+    if len(values) < MIN_GROUPS or counts.mean() < 1.5:
+        return None
+    size = min(MAX_HOLDOUT, max(1, int(round(HOLDOUT_SHARE * len(positions)))))
+    rng = np.random.default_rng(seed)
+    chosen: list[str] = []
+    total = 0
+    for i in rng.permutation(len(values)):
+        if values[i] in shown_groups or total + counts[i] > max(size, counts[i]) * 1.2:
+            continue
+        chosen.append(values[i])
+        total += counts[i]
+        if total >= size:
+            break
+    return np.sort(positions[np.isin(groups, chosen)]) if chosen else None
 
 
 def split_table(source: Path, train_out: Path, holdout_out: Path, key: str, label_columns: list[str],
@@ -296,30 +330,50 @@ def _holdout_name(taken: set[str], fmt: str, source: str) -> str:
     raise TaskError("cannot name the held-out file: holdout.csv and its alternatives are taken")
 
 
-def _label_positions(intake: Intake) -> tuple[int, pd.Series | None, np.ndarray, np.ndarray]:
-    """(rows, labels for stratification, positions eligible to hold out, positions to drop)."""
+@dataclass
+class _Rows:
+    n: int  # labelled rows
+    stratify: pd.Series | None  # labels of the eligible rows, for a stratified split
+    positions: np.ndarray  # rows eligible to hold out
+    drop: np.ndarray  # rows without a label
+    groups: np.ndarray | None = None  # the group of each eligible row, where rows come in groups
+    group_column: str | None = None
+    shown_groups: frozenset[str] = frozenset()  # groups of the rows prompts show (never held out)
+
+
+def _label_positions(intake: Intake) -> _Rows:
+    """Which labelled rows may be held out, and what the split should respect."""
     source = intake.label_source
     assert source is not None
     folder = Path(intake.data_dir)
     label = source["label_columns"][0]
+    grouping = None
     if intake.named_labels is not None:
         frame = intake.named_labels
     elif source["format"] == "json":
         frame = records_frame(read_records(folder / source["origin"]))
+        grouping = group_column([str(c) for c in frame.columns], {source["key"], *source["label_columns"]})
     elif source["n_rows"] <= STRATIFY_MAX_ROWS:
         from mle_star.tools.inventory import open_table
 
-        frame = open_table(folder / source["origin"], usecols=[*source["label_columns"]], nrows=None,
-                           low_memory=False)
+        columns = [str(c) for c in open_table(folder / source["origin"], nrows=0).columns]
+        grouping = group_column(columns, {source["key"], *source["label_columns"]})
+        frame = open_table(folder / source["origin"], usecols=[*source["label_columns"], *([grouping] if grouping else [])],
+                           nrows=None, low_memory=False)
     else:
-        return source["n_rows"], None, np.arange(SHOWN_ROWS, source["n_rows"]), np.array([], dtype=int)
+        return _Rows(source["n_rows"], None, np.arange(SHOWN_ROWS, source["n_rows"]), np.array([], dtype=int))
     missing = frame[source["label_columns"]].isna().any(axis=1).to_numpy()
     positions = np.flatnonzero(~missing)
     positions = positions[positions >= SHOWN_ROWS]
     stratify = None
     if intake.output["kind"] in ("label", "probability", "class_probabilities", "ranked_labels"):
         stratify = pd.Series(as_strings(frame[label].to_numpy()[positions]))
-    return len(frame), stratify, positions, np.flatnonzero(missing)
+    rows = _Rows(len(frame), stratify, positions, np.flatnonzero(missing))
+    if grouping:
+        groups = as_strings(frame[grouping].fillna("").to_numpy())
+        rows.groups, rows.group_column = np.asarray(groups, dtype=object)[positions], grouping
+        rows.shown_groups = frozenset(groups[:SHOWN_ROWS])
+    return rows
 
 
 def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
@@ -355,13 +409,22 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         _atomic_csv(intake.named_labels, data / "full" / source["file"])
         full[source["file"]] = str(data / "full" / source["file"])
     search = dict(full)
-    answers_path, holdout_name, n_holdout = "", None, 0
+    answers_path, holdout_name, n_holdout, split_group = "", None, 0, None
     n_train = intake.n_labelled
     if intake.scoring == "agent" and source is not None:
         (data / "search").mkdir(exist_ok=True)
         holdout_name = _holdout_name(set(full), source["format"], source["file"])
-        n_rows, stratify, positions, drop = _label_positions(intake)
-        held = choose_holdout(n_rows, stratify, positions, seed)
+        rows = _label_positions(intake)
+        n_rows, drop = rows.n, rows.drop
+        held = None
+        if rows.groups is not None:
+            held = choose_group_holdout(rows.groups, rows.positions, set(rows.shown_groups), seed)
+            if held is not None:
+                split_group = rows.group_column
+                notes.append(f"the held-out rows are whole '{rows.group_column}' groups: rows of one group are "
+                             "alike, so each group is either trained on or held out, never both")
+        if held is None:
+            held = choose_holdout(n_rows, rows.stratify, rows.positions, seed)
         train_out, holdout_out = data / "search" / source["file"], data / "search" / holdout_name
         keep = _test_columns(intake)
         origin = Path(full[source["file"]])
@@ -386,7 +449,8 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
                      f"and scores predictions for them itself; scripts train on the other {n_train:,}")
     task = _task(intake, search, holdout_name, n_train, n_holdout, notes)
     views = {"search": search, "full": full}
-    record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": views, "answers": answers_path}
+    record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": views, "answers": answers_path,
+              "split_group": split_group}
     atomic_write(manifest, json.dumps(record, indent=1))
     return RunData(task=task, views=views, answers=answers_path)
 
