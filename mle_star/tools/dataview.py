@@ -41,9 +41,11 @@ from mle_star.state import Task
 from mle_star.tools.dialect import COMMA_NUMBER, Dialect, shown_name
 from mle_star.tools.files import atomic_write
 from mle_star.tools.intake import (
+    CompositeKey,
     Intake,
     TaskError,
     archive_stem,
+    key_values,
     read_records,
     records_frame,
     strip_common_top,
@@ -265,22 +267,23 @@ def extract(archive: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def standard_table(source: Path, target: Path) -> Dialect:
+def standard_table(source: Path, target: Path, composite: CompositeKey | None = None) -> Dialect:
     """Write ``target``: the table at ``source`` as plain UTF-8 text with decimal points, comma-
     (or, for a .tsv name, tab-) separated, uncompressed; cells are copied as written otherwise.
-    Returns the source's dialect."""
+    With ``composite`` the joined id column comes first. Returns the source's dialect."""
     from mle_star.tools.inventory import open_table, table_dialect
 
     dialect = table_dialect(source)
     if target.exists():
         return dialect
-    if dialect.standard(source.name):  # only compressed: decompress it
+    if dialect.standard(source.name) and composite is None:  # only compressed: decompress it
         unzip_table(source, target)
         return dialect
     sep = "\t" if target.name.lower().endswith((".tsv", ".tab")) else ","
     partial = target.with_name(target.name + ".partial")
     with open(partial, "w", encoding="utf-8", newline="") as out:
         for i, frame in enumerate(_frames(source, dialect, open_table)):
+            frame = key_values(frame, composite)
             frame.to_csv(out, sep=sep, index=False, header=i == 0, lineterminator="\n")
     os.replace(partial, target)
     return dialect
@@ -403,7 +406,9 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
     for name in list(full):
         path = folder / name
         if path.is_file() and classify(name)[0] == "table":
-            _show_standard(name, path, data, full, notes, is_labels=bool(source and source["origin"] == name))
+            is_labels = bool(source and source["origin"] == name)
+            keyed = intake.composite_key if is_labels or name == intake.test_file else None
+            _show_standard(name, path, data, full, notes, is_labels=is_labels, composite=keyed)
     if intake.named_labels is not None and source is not None:  # labels read off the items' names
         (data / "full").mkdir(exist_ok=True)
         _atomic_csv(intake.named_labels, data / "full" / source["file"])
@@ -493,7 +498,7 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], notes: list[str],
-                   is_labels: bool) -> None:
+                   is_labels: bool, composite: CompositeKey | None = None) -> None:
     """Show a table in another dialect (or the zipped label table) as a standard copy."""
     from mle_star.tools.inventory import InventoryError, table_dialect
 
@@ -503,19 +508,21 @@ def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], note
         return  # the intake described what it could; scripts see the file as it is
     standard = dialect.standard(name)
     shown = shown_name(name, dialect)
-    if standard and (shown == name or not is_labels):
+    if standard and composite is None and (shown == name or not is_labels):
         return
     (data / "full").mkdir(exist_ok=True)
     try:
-        standard_table(path, data / "full" / shown)
+        standard_table(path, data / "full" / shown, composite)
     except Exception as exc:  # noqa: BLE001 - a table the intake read but cannot copy is the task's to fix
         from mle_star.tools.intake import table_problem
 
         raise TaskError(f"cannot read {name}: {table_problem(exc)}") from None
     del view[name]
     view[shown] = str(data / "full" / shown)
-    if standard:
+    if standard and composite is None:
         notes.append(f"{name} is shown unzipped as ./input/{shown}")
+    elif standard:
+        notes.append(f"{name} is shown as ./input/{shown} with the joined '{composite[0]}' column added first")
     else:
         notes.append(f"{name} is {dialect.describe()}; scripts see a standard UTF-8 copy as ./input/{shown} "
                      f"({'tab' if shown.lower().endswith('.tsv') else 'comma'}-separated, decimal points)")

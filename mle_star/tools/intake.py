@@ -14,6 +14,7 @@ and MLE-bench's prepared competition (``<competition>/prepared/public``).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -56,7 +57,10 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 WHOLE_READ_BYTES = 256 << 20  # tables up to this size are parsed whole once, to find malformed rows
 LABEL_READ_ROWS = 2_000_000  # label columns of larger tables are judged from this many rows
 JSON_MAX_BYTES = 1 << 30  # JSON label sources larger than this are not split (self-reported scores)
-SAMPLE_NAME = re.compile(r"^sample[_\- ]?submission.*\.(csv|csv\.zip|csv\.gz)$", re.I)
+# sample_submission.csv, sampleSubmission.csv, en_sample_submission_2.csv.zip, submission_format.csv
+SAMPLE_NAME = re.compile(r"^([a-z]{2,3}[_\-])?(sample[_\- ]?submission|submission[_\-]format).*\.(csv|csv\.zip|csv\.gz)$",
+                         re.I)
+CompositeKey = tuple[str, tuple[str, str], str]  # (sample id column, the two test columns, separator)
 
 
 class TaskError(ValueError):
@@ -92,6 +96,9 @@ class Intake:
     fingerprint: str
     notes: list[str] = field(default_factory=list)
     dropped_labels: int = 0  # labelled rows without a label value (left out of the split)
+    # the sample's ids join two columns of the test and training rows ("<sentence_id>_<token_id>"):
+    # the run's data view adds the joined column to its copies of both tables
+    composite_key: CompositeKey | None = None
     # labels read off file names or class folders: the table the run's data view writes as
     # label_source["file"]; held-out items are shown under names that do not carry their label
     named_labels: pd.DataFrame | None = None
@@ -278,13 +285,42 @@ def sample_id_column(sample: Path, head: pd.DataFrame, folder: Path, test_file: 
         return shared[0]
     if len(shared) > 1:
         return max(shared, key=lambda c: (_overlap(head[c], folder / test_file, by_norm[_norm(c)]), c == columns[0]))
-    for column in columns:  # no shared name: the column whose values are a test column's values
+    for column in (c for c in columns if head[c].is_unique):  # no shared name: ids that are a test column's
         for test_column in test_columns[:20]:
             if _overlap(head[column], folder / test_file, test_column) > 0.9:
                 return column
+    composite = composite_key(head, folder / test_file, test_columns)
+    if composite is not None:
+        return composite[0]
     raise TaskError(f"no column of {sample.name} ({', '.join(columns)}) matches a column of {test_file} "
                     f"({', '.join(test_columns[:12])}{', ...' if len(test_columns) > 12 else ''}): "
                     "the sample's id column must name the test rows")
+
+
+def composite_key(head: pd.DataFrame, test: Path, test_columns: list[str]) -> CompositeKey | None:
+    """A sample id that joins two test columns, as token-level tasks write them ("12_3" for
+    sentence 12, token 3): found on the first rows of both files."""
+    rows = _read_table(test, nrows=20_000, dtype=str, keep_default_na=False)
+    candidates = [c for c in test_columns[:12] if c in rows.columns]
+    for column in head.columns:
+        probe = set(as_strings(head[column].dropna().astype(str).to_numpy()[:200]))
+        for sep in ("_", "-", ":"):
+            if not probe or not all(sep in v for v in probe):
+                continue
+            for a, b in itertools.permutations(candidates, 2):
+                joined = set(rows[a] + sep + rows[b])
+                if len(probe & joined) >= 0.9 * len(probe):
+                    return str(column), (a, b), sep
+    return None
+
+
+def key_values(frame: pd.DataFrame, composite: CompositeKey | None) -> pd.DataFrame:
+    """``frame`` with the joined key column added in front, where the ids join two columns."""
+    if composite is None or composite[0] in frame.columns:
+        return frame
+    column, (a, b), sep = composite
+    joined = frame[a].astype(str) + sep + frame[b].astype(str)
+    return pd.concat([joined.rename(column), frame], axis=1)
 
 
 def _overlap(values: pd.Series, test: Path, column: str) -> float:
@@ -328,12 +364,15 @@ def _test_table(folder: Path) -> str | None:
 
 
 def find_label_source(folder: Path, sample: Path, id_column: str, predictions: list[str],
-                      test_columns: list[str]) -> tuple[str, str, list[str]] | None:
+                      test_columns: list[str], composite: CompositeKey | None = None
+                      ) -> tuple[str, str, list[str]] | None:
     """(file, key column, label columns) of the table/records holding the training labels."""
     for name in _label_candidates(folder, sample):
         cols = _columns_of(folder, name)
         if not cols:
             continue
+        if composite and set(composite[1]) <= set(cols):  # the joined key is added to the rows
+            cols = [composite[0], *cols]
         key = id_column if id_column in cols else next((c for c in cols if _norm(c) == _norm(id_column)), None)
         if all(p in cols for p in predictions):  # same names as the sample: the usual case
             return name, key or _id_like(cols), predictions
@@ -503,13 +542,18 @@ def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Mo
 
 # -- labels --------------------------------------------------------------------------------
 
-def _label_values(folder: Path, source: str, key: str, labels: list[str]) -> tuple[pd.DataFrame, bool]:
+def _label_values(folder: Path, source: str, key: str, labels: list[str], composite: CompositeKey | None = None
+                  ) -> tuple[pd.DataFrame, bool]:
     """The key and label columns (all rows, or the first LABEL_READ_ROWS of a huge table)."""
     path = folder / source
     if _is_table(source):
-        frame = _read_columns(path, [key, *labels], nrows=LABEL_READ_ROWS, low_memory=False)
+        joined = composite is not None and key == composite[0]
+        columns = [*composite[1], *labels] if joined and composite else [key, *labels]
+        frame = _read_columns(path, columns, nrows=LABEL_READ_ROWS, low_memory=False,
+                              **({"dtype": {c: str for c in composite[1]}} if joined and composite else {}))
+        frame = key_values(frame, composite if joined else None)
         capped = len(frame) == LABEL_READ_ROWS
-        return frame, capped
+        return frame[[key, *labels]], capped
     frame = records_frame(read_records(path))
     missing = [c for c in [key, *labels] if c not in frame.columns]
     if missing:
@@ -641,12 +685,19 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     test_file = _test_table(folder)
     test_columns = _columns_of(folder, test_file) if test_file else []
     id_column = sample_id_column(sample_path, sample, folder, test_file, test_columns)
+    composite = (composite_key(sample, folder / test_file, test_columns)
+                 if test_file and id_column not in test_columns and not any(_norm(c) == _norm(id_column)
+                                                                            for c in test_columns) else None)
+    if composite:
+        notes.append(f"the ids of {sample_path.name} join {composite[1][0]} and {composite[1][1]} of {test_file} "
+                     f"with '{composite[2]}'; the copies scripts see of the test and training tables start with "
+                     f"that '{id_column}' column")
     predictions = [str(c) for c in sample.columns if str(c) != id_column]
     sample_ids = _sample_ids(sample_path, id_column)
     if id_column != str(sample.columns[0]):
         notes.append(f"the id column of {sample_path.name} is '{id_column}' (column "
                      f"{list(sample.columns).index(id_column) + 1}); submissions keep the sample's column order")
-    found = find_label_source(folder, sample_path, id_column, predictions, test_columns)
+    found = find_label_source(folder, sample_path, id_column, predictions, test_columns, composite)
     try:
         hint = get_metric(metric) if metric else detect_metric(description)
     except UnknownMetric as exc:
@@ -658,7 +709,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     dropped = 0
     if found:
         source, key, label_columns = found
-        labels, capped = _label_values(folder, source, key, label_columns)
+        labels, capped = _label_values(folder, source, key, label_columns, composite)
         n_rows = len(labels) if not capped else _row_count(folder / source, len(labels))
         missing = labels[label_columns].isna().any(axis=1)
         dropped = int(missing.sum())
@@ -694,7 +745,10 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     test_items = train_items = None
     test_ids: list[str] | None = None
     test_key = next((c for c in test_columns if _norm(c) == _norm(id_column)), None)
-    if test_file and test_key is not None:
+    if test_file and composite is not None:
+        test_ids = list(raw_strings(key_values(_read_columns(folder / test_file, list(composite[1]), dtype=str,
+                                                             keep_default_na=False), composite)[id_column]))
+    elif test_file and test_key is not None:
         test_ids = list(raw_strings(_read_columns(folder / test_file, [test_key], dtype=str,
                                                 keep_default_na=False)[test_key]) if _is_table(test_file)
                         else raw_strings(records_frame(read_records(folder / test_file))[test_key]))
@@ -740,7 +794,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         text_columns=text_columns, target_min=target_min, n_labelled=n_labelled,
         n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
         inventory=inventory, fingerprint=fingerprint(folder), notes=notes, dropped_labels=dropped,
-        named_labels=named[0] if named is not None else None,
+        named_labels=named[0] if named is not None else None, composite_key=composite,
     )
 
 
