@@ -13,6 +13,9 @@ refinement can vary them:
   FFT, zero-crossing rate, RMS statistics, spectral centroid and duration; WAV read with
   ``scipy.io.wavfile``, AIFF/AIFC (as the right-whale challenge ships its clips) by a reader
   the script carries, since the standard library's ``aifc`` is gone from Python 3.13;
+- image targets (one prediction per pixel): ``{"items": "pixels", "radius", "per_image"}`` — each
+  pixel's (2r+1)^2 neighbourhood of grey levels and its statistics; training rows are a sample
+  of ``per_image`` pixels of every training image, held-out and test rows every pixel;
 - items in a format that cannot be read: ``{"items": ..., "readable": false}`` — every row
   gets the same (empty) features, so the models predict the class prior or the mean.
 """
@@ -54,6 +57,8 @@ def default_load(task: dict) -> dict:
     modality = task["modality"]
     source = task.get("label_source") or {}
     fmt = source.get("format", "csv")
+    if task.get("image_targets"):
+        return {"items": "pixels", "format": fmt, "radius": 2, "per_image": 2000}
     if modality == "image" or (modality == "other" and item_suffix(task) in IMAGE_SUFFIXES):
         if item_suffix(task) not in IMAGE_SUFFIXES and item_suffix(task):
             return {"items": "image", "readable": False, "format": fmt}
@@ -326,7 +331,66 @@ def load_data() -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
 '''
 
 
+PIXEL_LOADER = '''def image_grey(path: str) -> np.ndarray:
+    """Grey levels in [0, 1] (the targets' scale)."""
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255.0
+
+
+def pixel_features(grey: np.ndarray) -> np.ndarray:
+    """Per pixel: its (2r+1)^2 neighbourhood (edges repeated) and the neighbourhood's mean, spread, min and max."""
+    r, (h, w) = PIXEL_RADIUS, grey.shape
+    padded = np.pad(grey, r, mode="edge")
+    local = np.stack([padded[dy:dy + h, dx:dx + w].ravel() for dy in range(2 * r + 1) for dx in range(2 * r + 1)], axis=1)
+    return np.column_stack([local, local.mean(axis=1), local.std(axis=1), local.min(axis=1), local.max(axis=1)])
+
+
+def image_rows(folder: str, targets: str | None = None, per_image: int | None = None) -> pd.DataFrame:
+    """One row per pixel of each image in ``folder`` (a sample of per_image pixels of each, if given), with its id
+    <stem>_<row>_<col> and, where ``targets`` holds the image of the same name, its target value."""
+    rng = np.random.default_rng(SEED)
+    frames = []
+    for name in sorted(os.listdir(folder)):
+        grey = image_grey(os.path.join(folder, name))
+        rows, cols = np.indices(grey.shape)
+        features = pixel_features(grey)
+        keep = np.arange(grey.size)
+        if per_image and grey.size > per_image:
+            keep = np.sort(rng.choice(grey.size, per_image, replace=False))
+        stem = os.path.splitext(name)[0]
+        frame = pd.DataFrame(features[keep], columns=[f"p{j}" for j in range(features.shape[1])])
+        frame.insert(0, KEY, [f"{stem}_{a + PIXEL_BASE}_{b + PIXEL_BASE}" for a, b in zip(rows.ravel()[keep], cols.ravel()[keep])])
+        if targets is not None:
+            frame[LABELS[0]] = image_grey(os.path.join(targets, name)).ravel()[keep]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_data() -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """Sampled training pixels with their targets, every held-out pixel (None in the final script), every test pixel."""
+    labelled = image_rows(PIXEL_INPUTS, PIXEL_TARGETS, PIXELS_PER_IMAGE)
+    if SUBSAMPLE and len(labelled) > SUBSAMPLE:  # while searching, a random subsample for speed
+        labelled = labelled.sample(n=SUBSAMPLE, random_state=SEED).reset_index(drop=True)
+    holdout = image_rows(HOLDOUT) if HOLDOUT else None
+    return labelled, holdout, image_rows(PIXEL_TEST)
+'''
+
+
+def _pixel_loader(spec: dict, task: dict) -> str:
+    pixels = task["image_targets"]
+    return (f"PIXEL_INPUTS = {'./input/' + pixels['inputs']!r}  # training input images\n"
+            f"PIXEL_TARGETS = {'./input/' + pixels['targets']!r}  # their target images (same names)\n"
+            f"PIXEL_TEST = {'./input/' + pixels['test']!r}  # the test input images\n"
+            f"PIXEL_BASE = {int(pixels['base'])!r}  # the first row / column number in a pixel id\n"
+            f"PIXEL_RADIUS = {int(spec.get('radius', 2))!r}  # the neighbourhood of a pixel: (2r+1) x (2r+1)\n"
+            f"PIXELS_PER_IMAGE = {int(spec.get('per_image', 2000))!r}  # training pixels sampled from each image\n\n\n"
+            + PIXEL_LOADER)
+
+
 def render_load(spec: dict, task: dict) -> str:
     """The load block for ``spec``."""
+    if spec.get("items") == "pixels":
+        return header("load", spec) + _pixel_loader(spec, task) + footer("load")
     body = _items_loader(spec, item_suffix(task)) if spec.get("items") else _table_loader(spec)
     return header("load", spec) + body.lstrip("\n") + footer("load")

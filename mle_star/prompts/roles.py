@@ -113,6 +113,10 @@ def outputs_words(task: Task) -> str:
 
 
 def _test_rows(task: Task) -> str:
+    pixels = task.get("image_targets")
+    if pixels:
+        return (f"every pixel of each image in ./input/{pixels['test']}/ ({task['n_test']:,} pixels; the id of a pixel "
+                f"is <image name without extension>_<row>_<column>, counted from {pixels['base']})")
     if task["test_file"]:
         return f"./input/{task['test_file']} ({task['n_test']:,} rows)"
     if task["test_items"]:
@@ -123,6 +127,10 @@ def _test_rows(task: Task) -> str:
 
 
 def _labelled_rows(task: Task, n_rows: int) -> str:
+    pixels = task.get("image_targets")
+    if pixels:
+        return (f"{n_rows:,} images in ./input/{pixels['inputs']}/, each with its target image of the same name in "
+                f"./input/{pixels['targets']}/ (a pixel's value is its grey level / 255)")
     source = task["label_source"]
     if source is None:
         return "find the labelled training data in ./input/ (see the data listing)"
@@ -153,8 +161,11 @@ def script_rules(task: Task, settings: Settings, final: bool = False) -> str:
                   f"holding {outputs_words(task)}; one row per test id, in any order."]
     elif task["scoring"] == "agent":
         lines += [f"- Labelled rows: {_labelled_rows(task, task['n_train'])}.",
-                  f"- Held-out rows: ./input/{task['holdout_file']} ({task['n_holdout']:,} rows in the same "
-                  "format, labels removed). The agent keeps their labels and scores your predictions for them.",
+                  (f"- Held-out images: ./input/{task['holdout_file']}/ (inputs only, {task['n_holdout']:,} pixels "
+                   "in all: predict every one). The agent keeps their targets and scores your predictions."
+                   if task.get("image_targets") else
+                   f"- Held-out rows: ./input/{task['holdout_file']} ({task['n_holdout']:,} rows in the same "
+                   "format, labels removed). The agent keeps their labels and scores your predictions for them."),
                   f"- Test rows: {_test_rows(task)}.",
                   "- Write ./valid_predictions.csv (one row per held-out row) and ./test_predictions.csv (one "
                   f"row per test row), each with exactly the columns of ./input/{sample}: {columns}, holding "

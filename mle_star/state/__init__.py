@@ -58,6 +58,18 @@ class Items(TypedDict):
     n_files: int
 
 
+class ImageTargets(TypedDict):
+    """Targets that are images (denoising-dirty-documents): each input image in ``inputs`` has the
+    image of the same name in ``targets``; a prediction is one row per pixel of a test image, id
+    ``<stem>_<row>_<col>`` (rows and columns counted from ``base``), value = grey level / 255."""
+
+    inputs: str  # folder under ./input/ of training input images
+    targets: str  # folder of their target images (same file names)
+    test: str  # folder of test input images
+    holdout: str  # search view only: folder of held-out input images (their targets the agent keeps)
+    base: int  # 1: the first pixel is <stem>_1_1
+
+
 Modality = Literal["tabular", "text", "json", "image", "audio", "other"]
 TaskType = Literal["binary", "multiclass", "regression", "multi_regression", "multilabel", "ordinal", "ranking"]
 
@@ -96,6 +108,7 @@ class Task(TypedDict):
     text_columns: list[str]
     target_min: float | None
     notes: list[str]  # what the intake noticed and did (dropped NaN labels, extracted archives, ...)
+    image_targets: NotRequired[ImageTargets]  # the targets are images, predicted per pixel
 
 
 AttemptKind = Literal["candidate", "merge", "data_usage", "ablation", "refinement", "ensemble", "submission",

@@ -37,7 +37,7 @@ from typing import IO, Any, cast
 import numpy as np
 import pandas as pd
 
-from mle_star.state import Task
+from mle_star.state import ImageTargets, Task
 from mle_star.tools.dialect import COMMA_NUMBER, Dialect, shown_name
 from mle_star.tools.files import atomic_write
 from mle_star.tools.intake import (
@@ -51,7 +51,7 @@ from mle_star.tools.intake import (
     strip_common_top,
 )
 from mle_star.tools.inventory import classify
-from mle_star.tools.scoring import as_strings
+from mle_star.tools.scoring import OutputSpec, as_strings
 
 HOLDOUT_SHARE = 0.2
 MAX_HOLDOUT = 50_000  # enough rows for a stable score; predicting more costs every script
@@ -416,7 +416,11 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
     search = dict(full)
     answers_path, holdout_name, n_holdout, split_group = "", None, 0, None
     n_train = intake.n_labelled
-    if intake.scoring == "agent" and source is not None:
+    pixels: dict | None = None
+    if intake.scoring == "agent" and intake.image_targets is not None:
+        pixels, n_train, n_holdout, answers_path = _split_images(intake, full, search, data, private, seed, notes)
+        holdout_name = pixels["holdout"]
+    elif intake.scoring == "agent" and source is not None:
         (data / "search").mkdir(exist_ok=True)
         holdout_name = _holdout_name(set(full), source["format"], source["file"])
         rows = _label_positions(intake)
@@ -453,11 +457,65 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         notes.append(f"the agent holds out {n_holdout:,} labelled rows (./input/{holdout_name}, labels removed) "
                      f"and scores predictions for them itself; scripts train on the other {n_train:,}")
     task = _task(intake, search, holdout_name, n_train, n_holdout, notes)
+    if intake.image_targets is not None:
+        task["image_targets"] = cast(ImageTargets, pixels or {**intake.image_targets, "holdout": ""})
     views = {"search": search, "full": full}
     record = {"fingerprint": intake.fingerprint, "seed": seed, "task": task, "views": views, "answers": answers_path,
               "split_group": split_group}
     atomic_write(manifest, json.dumps(record, indent=1))
     return RunData(task=task, views=views, answers=answers_path)
+
+
+def _split_images(intake: Intake, full: dict[str, str], search: dict[str, str], data: Path, private: Path,
+                  seed: int, notes: list[str]) -> tuple[dict, int, int, str]:
+    """Image targets: hold out whole images. The search view's input and target folders show the
+    training images only; the held-out inputs are in their own folder; the agent writes their
+    targets' pixels, streaming, as the answers."""
+    pixels = dict(intake.image_targets or {})
+    inputs, targets = Path(full[pixels["inputs"]]), Path(full[pixels["targets"]])
+    names = sorted(p.name for p in inputs.iterdir() if p.is_file() and (targets / p.name).is_file())
+    rng = np.random.default_rng(seed)
+    size = max(1, int(round(HOLDOUT_SHARE * len(names))))
+    held = set(rng.choice(names, size=size, replace=False).tolist())
+    pixels["holdout"] = next(n for n in ("holdout", "holdout_images", "mle_star_holdout") if n not in full)
+    search_dir = data / "search"
+    for folder, keep in ((pixels["inputs"], False), (pixels["targets"], False), (pixels["holdout"], True)):
+        target = search_dir / folder
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        source = inputs if folder != pixels["targets"] else targets
+        for name in names:
+            if (name in held) == keep:
+                _link(source / name, target / name)
+        search[folder] = str(target)
+    answers = private / "answers.csv"
+    rows = _write_pixel_answers(targets, sorted(held), answers, intake.output, int(pixels["base"]))
+    notes.append(f"the agent holds out {len(held)} whole images (./input/{pixels['holdout']}/, {rows:,} pixels; "
+                 f"their targets removed) and scores predictions for every pixel itself; scripts train on the other "
+                 f"{len(names) - len(held)}")
+    return pixels, len(names) - len(held), rows, str(answers)
+
+
+def _write_pixel_answers(targets: Path, names: list[str], path: Path, output: OutputSpec, base: int) -> int:
+    """Every pixel of the held-out target images, streamed: id <stem>_<row>_<col>, grey level / 255."""
+    from PIL import Image
+
+    id_column, value = output["id_column"], output["columns"][0]
+    partial = path.with_name(path.name + ".partial")
+    count = 0
+    with open(partial, "w", encoding="utf-8", newline="") as out:
+        out.write(f"{id_column},{value}\n")
+        for name in names:
+            stem = PurePosixPath(name).stem
+            grey = np.asarray(Image.open(targets / name).convert("L"), dtype=np.float64) / 255.0
+            rows, cols = np.indices(grey.shape)
+            ids = np.char.add(np.char.add(f"{stem}_", (rows.ravel() + base).astype(str)),
+                              np.char.add("_", (cols.ravel() + base).astype(str)))
+            out.writelines(f"{i},{v:.6g}\n" for i, v in zip(ids, grey.ravel(), strict=True))
+            count += grey.size
+    os.replace(partial, path)
+    return count
 
 
 def _anonymise_held_out(intake: Intake, full: dict[str, str], search: dict[str, str], holdout_file: Path,

@@ -99,6 +99,8 @@ class Intake:
     # the sample's ids join two columns of the test and training rows ("<sentence_id>_<token_id>"):
     # the run's data view adds the joined column to its copies of both tables
     composite_key: CompositeKey | None = None
+    # the targets are images (inputs/targets/test folders and the pixel ids' base), predicted per pixel
+    image_targets: dict[str, Any] | None = None
     # labels read off file names or class folders: the table the run's data view writes as
     # label_source["file"]; held-out items are shown under names that do not carry their label
     named_labels: pd.DataFrame | None = None
@@ -526,6 +528,37 @@ def _named_labels(files: list[str]) -> tuple[list[str], list[str], str] | None:
     return None
 
 
+# -- image targets ---------------------------------------------------------------------------
+
+PIXEL_ID = re.compile(r"^(?P<stem>.+)_(?P<row>\d+)_(?P<col>\d+)$")
+TARGET_WORDS = re.compile(r"clean|target|mask|label|truth|gt|output|_y$", re.I)
+
+
+def image_targets(folder: Path, sample_ids: np.ndarray) -> dict[str, Any] | None:
+    """Targets that are images: the sample's ids are ``<image>_<row>_<col>`` of the images in one
+    folder (the test inputs), and two other folders hold the same file names (inputs, targets)."""
+    head = [PIXEL_ID.match(str(i)) for i in sample_ids[:2000]]
+    if not head or not all(head):
+        return None
+    stems = {m["stem"] for m in head if m}
+    folders = {p.name: _image_names(p) for p in sorted(folder.iterdir()) if p.is_dir()}
+    test = next((name for name, files in folders.items() if stems <= {PurePosixPath(f).stem for f in files}), None)
+    if test is None:
+        return None
+    pairs = [(a, b) for a in folders for b in folders if a != test and b != test and a != b
+             and folders[a] and folders[a] == folders[b] and TARGET_WORDS.search(b) and not TARGET_WORDS.search(a)]
+    if not pairs:
+        return None
+    inputs, targets = pairs[0]
+    base = min(min(int(m["row"]), int(m["col"])) for m in head if m)
+    return {"inputs": inputs, "targets": targets, "test": test, "base": 0 if base == 0 else 1,
+            "n_images": len(folders[inputs])}
+
+
+def _image_names(path: Path) -> set[str]:
+    return {f for f in _folder_files(path, 100_000) if PurePosixPath(f).suffix.lower() in IMAGE_EXT and "/" not in f}
+
+
 def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Modality | None:
     if items is None:
         return None
@@ -732,11 +765,29 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                                    label_columns=label_columns, n_rows=len(frame))
         notes.append(f"the training labels are read off {how} in {entry}: {len(frame):,} items, "
                      f"{frame[label_columns[0]].nunique()} classes, shown as ./input/{name}")
-    elif not found:
+    pixels = None if found or named else image_targets(folder, sample_ids)
+    if pixels is not None:
+        label_columns = predictions
+        label_source = LabelSource(file=pixels["targets"], origin=pixels["targets"], format="csv", key=id_column,
+                                   label_columns=label_columns, n_rows=pixels["n_images"])
+        notes.append(f"the targets are images: {pixels['n_images']} images in {pixels['inputs']}/ have their target "
+                     f"of the same name in {pixels['targets']}/; each test image in {pixels['test']}/ is predicted "
+                     f"pixel by pixel, id <image>_<row>_<column> counted from {pixels['base']}, value = grey level "
+                     "/ 255")
+        test_file = None
+    elif not found and not named:
         notes.append("the training labels could not be located; scripts find them and report their own scores")
 
-    spec, classes = _spec(sample, labels, label_columns, hint, id_column)
-    n_labelled = len(labels) if labels is not None else 0
+    if pixels is not None:
+        spec = OutputSpec(id_column=id_column, columns=predictions, kind="targets", label_columns=predictions,
+                          classes=[], positive_class=None, order=[str(c) for c in sample.columns])
+        classes = []
+        n_labelled = int(pixels["n_images"])
+        if n_labelled < MIN_LABELLED:
+            raise TaskError(f"only {n_labelled} training images with targets: at least {MIN_LABELLED} are needed")
+    else:
+        spec, classes = _spec(sample, labels, label_columns, hint, id_column)
+        n_labelled = len(labels) if labels is not None else 0
     if labels is not None:
         _check_labels(labels, spec, classes, label_columns, n_labelled)
 
@@ -772,7 +823,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                         f"sample, {len(test_ids):,} in the test rows, {common:,} in common)")
 
     chosen = _metric(hint, description, spec, metric, lower_is_better, notes)
-    modality = _modality(folder, label_source, test_items or train_items, archives, inventory)
+    modality = "image" if pixels else _modality(folder, label_source, test_items or train_items, archives, inventory)
     items = test_items or train_items
     readable = (".wav", ".aif", ".aiff", ".aifc")
     if modality == "audio" and items and not items["pattern"].lower().endswith(readable) and \
@@ -780,7 +831,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                     if (folder / items["dir"]).is_dir()):
         notes.append("the audio clips are neither WAV nor AIFF: the offline engineer cannot decode them and writes a "
                      "class-prior submission (a real model's scripts may decode them)")
-    text_columns = _text_columns(inventory, label_source, label_columns)
+    text_columns = [] if pixels else _text_columns(inventory, label_source, label_columns)
     target_min = (float(np.nanmin(labels[label_columns].to_numpy(dtype=float)))
                   if labels is not None and spec["kind"] == "targets" else None)
     scoring = "agent" if label_source is not None and chosen.implemented else "self_reported"
@@ -795,6 +846,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
         inventory=inventory, fingerprint=fingerprint(folder), notes=notes, dropped_labels=dropped,
         named_labels=named[0] if named is not None else None, composite_key=composite,
+        image_targets={k: v for k, v in pixels.items() if k != "n_images"} if pixels else None,
     )
 
 
