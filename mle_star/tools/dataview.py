@@ -579,7 +579,7 @@ def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], note
     view[shown] = str(data / "full" / shown)
     if standard and composite is None:
         notes.append(f"{name} is shown unzipped as ./input/{shown}")
-    elif standard:
+    elif standard and composite is not None:
         notes.append(f"{name} is shown as ./input/{shown} with the joined '{composite[0]}' column added first")
     else:
         notes.append(f"{name} is {dialect.describe()}; scripts see a standard UTF-8 copy as ./input/{shown} "

@@ -781,7 +781,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     if pixels is not None:
         spec = OutputSpec(id_column=id_column, columns=predictions, kind="targets", label_columns=predictions,
                           classes=[], positive_class=None, order=[str(c) for c in sample.columns])
-        classes = []
+        classes: list[str] = []
         n_labelled = int(pixels["n_images"])
         if n_labelled < MIN_LABELLED:
             raise TaskError(f"only {n_labelled} training images with targets: at least {MIN_LABELLED} are needed")

@@ -607,7 +607,7 @@ def open_table(path: Path, **read_csv_kwargs: Any) -> pd.DataFrame:
         read_csv_kwargs.pop("sep")
     src = _source(path, compression)
     if read_csv_kwargs.get("chunksize"):
-        return _chunks(src, nrows, read_csv_kwargs)  # type: ignore[return-value]
+        return _chunks(src, nrows, read_csv_kwargs)
     with src.open() as fh:
         return pd.read_csv(fh, nrows=nrows, **read_csv_kwargs)
 
