@@ -15,6 +15,14 @@ from mle_star.tools.dataview import prepare_run_data
 from mle_star.tools.intake import read_task
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_tmp(tmp_path_factory):
+    """Unpacked downloads go to the session's temp folder, not the user's ~/.cache."""
+    import os
+
+    os.environ["MLE_STAR_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def bc_task(tmp_path_factory) -> Path:
     """Breast cancer (binary, AUC, 455 train rows): a real task that runs in seconds."""

@@ -153,3 +153,71 @@ def test_an_unreadable_train_table_is_named_in_words(bc_task, tmp_path, content,
     message = str(caught.value)
     assert "train.csv" in message and reason in message
     assert "Error" not in message  # no library exception names
+
+
+def test_random_bytes_under_a_table_name_are_refused_and_latin1_text_is_not(bc_task, tmp_path):
+    import random
+
+    task = _copy(bc_task, tmp_path, "garbage")
+    (task / "public" / "train.csv").write_bytes(random.Random(0).randbytes(8192))
+    with pytest.raises(TaskError, match=r"cannot read train.csv: binary data"):
+        read_task(task)
+    assert sniff("id;Größe;Städte\n1;2,5;Zürich\n".encode("cp1252"), "t.csv").encoding == "cp1252"
+
+
+def test_uci_question_marks_are_missing_values_in_the_scripts_copy(bc_task, tmp_path):
+    task = _copy(bc_task, tmp_path, "uci")
+    train = pd.read_csv(task / "public" / "train.csv").astype(object)
+    train.loc[[3, 10, 40], "mean_texture"] = "?"
+    train.to_csv(task / "public" / "train.csv", index=False)
+    assert sniff((task / "public" / "train.csv").read_bytes(), "train.csv").missing == ("?",)
+    data = prepare_run_data(read_task(task), tmp_path / "run", seed=0)
+    shown = pd.read_csv(data.views["full"]["train.csv"])
+    assert shown["mean_texture"].dtype == float and shown["mean_texture"].isna().sum() == 3
+    assert any("'?' for a missing value" in note for note in data.task["notes"])
+
+
+def test_a_train_table_without_ids_gets_numbered_rows_that_the_held_out_rows_keep(bc_task, tmp_path):
+    task = _copy(bc_task, tmp_path, "no-train-id")
+    train = pd.read_csv(task / "public" / "train.csv")
+    train.drop(columns="id").to_csv(task / "public" / "train.csv", index=False)
+    intake = read_task(task)
+    assert intake.row_key == "id" and intake.label_source is not None and intake.label_source["key"] == "id"
+    data = prepare_run_data(intake, tmp_path / "run", seed=0)
+    shown = pd.read_csv(data.views["full"]["train.csv"])
+    assert list(shown["id"]) == list(range(len(train))) and shown.columns[0] == "id"
+    held = pd.read_csv(data.views["search"][data.task["holdout_file"]])
+    answers = pd.read_csv(data.answers)
+    assert "id" in held and set(held["id"]) == set(answers["id"])
+    # the held-out rows are the rows of that number, so the answers are their true labels
+    by_row = train["malignant"].to_numpy()
+    assert all(by_row[i] == label for i, label in zip(answers["id"], answers["malignant"], strict=True))
+
+
+def test_a_few_repeated_test_ids_are_refused_but_long_form_test_rows_are_not(bc_task, tmp_path):
+    task = _copy(bc_task, tmp_path, "dup")
+    test = pd.read_csv(task / "public" / "test.csv")
+    pd.concat([test, test.head(3)]).to_csv(task / "public" / "test.csv", index=False)
+    with pytest.raises(TaskError, match=r"test.csv: 3 ids appear more than once"):
+        read_task(task)
+    pd.concat([test, test]).to_csv(task / "public" / "test.csv", index=False)
+    assert any("several rows per id" in note for note in read_task(task).notes)
+
+
+def test_a_sample_saved_as_tsv_defines_the_output(bc_task, tmp_path):
+    task = _copy(bc_task, tmp_path, "tsv-sample")
+    sample = task / "public" / "sample_submission.csv"
+    pd.read_csv(sample).to_csv(sample.with_suffix(".tsv"), sep="\t", index=False)
+    sample.unlink()
+    assert read_task(task).sample == "sample_submission.tsv"
+
+
+@pytest.mark.parametrize(("gone", "message"), [
+    ("test.csv", r"no test table in .*: nothing holds the ids of sample_submission.csv"),
+    ("train.csv", r"no training data in .*: only sample_submission.csv, test.csv"),
+])
+def test_a_task_without_test_rows_or_training_data_is_refused(bc_task, tmp_path, gone, message):
+    task = _copy(bc_task, tmp_path, "gone")
+    (task / "public" / gone).unlink()
+    with pytest.raises(TaskError, match=message):
+        read_task(task)

@@ -57,9 +57,9 @@ def table_columns(task: dict, name: str) -> list[str] | None:
         path = zipped[0] if zipped else path
     if not path.is_file() or not path.name.lower().endswith(TABLE_SUFFIXES):
         return None
-    import pandas as pd
-
     if path.name.lower().endswith((".json", ".jsonl", ".ndjson")):
+        import pandas as pd
+
         text = path.read_text(encoding="utf-8", errors="replace")[:1_000_000]
         first = text.lstrip()[:1]
         try:
@@ -67,7 +67,12 @@ def table_columns(task: dict, name: str) -> list[str] | None:
         except json.JSONDecodeError:
             return None
         return list(pd.json_normalize(records[:50]).columns) if isinstance(records, list) else None
-    return [str(c) for c in pd.read_csv(path, nrows=5, sep="\t" if ".tsv" in path.name.lower() else ",").columns]
+    from mle_star.tools.inventory import open_table
+
+    try:
+        return [str(c) for c in open_table(path, nrows=5).columns]
+    except Exception:  # noqa: BLE001 - an empty or unreadable extra file is simply not a table to use
+        return None
 
 
 def check_data_usage(code: str, task: dict, render: Callable[[dict], str]) -> str:

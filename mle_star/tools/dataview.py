@@ -25,8 +25,6 @@ import json
 import os
 import re
 import shutil
-import tarfile
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,17 +36,16 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import ImageTargets, Task
+from mle_star.tools.archives import archive_stem, extract
 from mle_star.tools.dialect import COMMA_NUMBER, Dialect, shown_name
 from mle_star.tools.files import atomic_write
 from mle_star.tools.intake import (
     CompositeKey,
     Intake,
     TaskError,
-    archive_stem,
     key_values,
     read_records,
     records_frame,
-    strip_common_top,
 )
 from mle_star.tools.inventory import classify
 from mle_star.tools.scoring import OutputSpec, as_strings
@@ -245,45 +242,30 @@ def split_records(source: Path, train_out: Path, holdout_out: Path, key: str, la
 
 # -- archives and zipped tables --------------------------------------------------------------
 
-def extract(archive: Path, target: Path) -> None:
-    """Extract once: members land under ``target`` (a single top folder named like the archive
-    is dropped); unsafe member paths are refused by the archive libraries' data filters."""
-    if target.exists():
-        return
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
-    try:
-        if archive.name.lower().endswith(".zip"):
-            with zipfile.ZipFile(archive) as z:
-                names = [n for n in z.namelist() if not n.endswith("/")]
-                z.extractall(staging)
-        else:
-            with tarfile.open(archive) as t:
-                names = [m.name for m in t.getmembers() if m.isfile()]
-                t.extractall(staging, filter="data")
-        stem = archive_stem(archive.name)
-        inner = staging / stem if strip_common_top(names, stem) != names else staging
-        os.replace(inner, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
-
-def standard_table(source: Path, target: Path, composite: CompositeKey | None = None) -> Dialect:
+def standard_table(source: Path, target: Path, composite: CompositeKey | None = None,
+                   row_key: str | None = None) -> Dialect:
     """Write ``target``: the table at ``source`` as plain UTF-8 text with decimal points, comma-
     (or, for a .tsv name, tab-) separated, uncompressed; cells are copied as written otherwise.
-    With ``composite`` the joined id column comes first. Returns the source's dialect."""
+    With ``composite`` the joined id column comes first; with ``row_key``, a column of that
+    name numbering the rows from 0. Returns the source's dialect."""
     from mle_star.tools.inventory import open_table, table_dialect
 
     dialect = table_dialect(source)
     if target.exists():
         return dialect
-    if dialect.standard(source.name) and composite is None:  # only compressed: decompress it
+    if dialect.standard(source.name) and composite is None and row_key is None:  # only compressed
         unzip_table(source, target)
         return dialect
     sep = "\t" if target.name.lower().endswith((".tsv", ".tab")) else ","
     partial = target.with_name(target.name + ".partial")
     with open(partial, "w", encoding="utf-8", newline="") as out:
+        done = 0
         for i, frame in enumerate(_frames(source, dialect, open_table)):
             frame = key_values(frame, composite)
+            if row_key is not None:
+                frame.insert(0, row_key, [str(n) for n in range(done, done + len(frame))])
+                done += len(frame)
             frame.to_csv(out, sep=sep, index=False, header=i == 0, lineterminator="\n")
     os.replace(partial, target)
     return dialect
@@ -408,7 +390,8 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         if path.is_file() and classify(name)[0] == "table":
             is_labels = bool(source and source["origin"] == name)
             keyed = intake.composite_key if is_labels or name == intake.test_file else None
-            _show_standard(name, path, data, full, notes, is_labels=is_labels, composite=keyed)
+            _show_standard(name, path, data, full, notes, is_labels=is_labels, composite=keyed,
+                           row_key=intake.row_key if is_labels else None)
     if intake.named_labels is not None and source is not None:  # labels read off the items' names
         (data / "full").mkdir(exist_ok=True)
         _atomic_csv(intake.named_labels, data / "full" / source["file"])
@@ -556,7 +539,7 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], notes: list[str],
-                   is_labels: bool, composite: CompositeKey | None = None) -> None:
+                   is_labels: bool, composite: CompositeKey | None = None, row_key: str | None = None) -> None:
     """Show a table in another dialect (or the zipped label table) as a standard copy."""
     from mle_star.tools.inventory import InventoryError, table_dialect
 
@@ -566,17 +549,19 @@ def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], note
         return  # the intake described what it could; scripts see the file as it is
     standard = dialect.standard(name)
     shown = shown_name(name, dialect)
-    if standard and composite is None and (shown == name or not is_labels):
+    if standard and composite is None and row_key is None and (shown == name or not is_labels):
         return
     (data / "full").mkdir(exist_ok=True)
     try:
-        standard_table(path, data / "full" / shown, composite)
+        standard_table(path, data / "full" / shown, composite, row_key)
     except Exception as exc:  # noqa: BLE001 - a table the intake read but cannot copy is the task's to fix
         from mle_star.tools.intake import table_problem
 
         raise TaskError(f"cannot read {name}: {table_problem(exc)}") from None
     del view[name]
     view[shown] = str(data / "full" / shown)
+    if row_key is not None and standard:
+        return  # the intake's note says how the rows are numbered
     if standard and composite is None:
         notes.append(f"{name} is shown unzipped as ./input/{shown}")
     elif standard and composite is not None:

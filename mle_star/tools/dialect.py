@@ -27,6 +27,13 @@ SNIFF_LINES = 50
 # A number written with a decimal comma: 1,5  -0,25  1.234,5 (dots group thousands)
 COMMA_NUMBER = re.compile(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][+-]?\d+)?$")
 GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+# Control bytes other than tab, LF, CR: text tables have none; random or binary data ~11%.
+CONTROL_BYTES = frozenset(range(32)) - {9, 10, 13}
+BINARY_SHARE = 0.01
+
+
+class NotText(ValueError):
+    """A file named like a table whose bytes are not text in any encoding."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Dialect:
     thousands: str | None = None
     line_end: str = "\n"  # "\n", "\r\n" or "\r"
     format: str = "csv"  # "csv" (any delimiter), "parquet" or "excel"
+    missing: tuple[str, ...] = ()  # cells meaning "no value" beyond pandas' defaults: UCI's "?"
 
     @property
     def bom(self) -> bool:
@@ -50,6 +58,8 @@ class Dialect:
                                   "encoding_errors": "replace"}
         if self.thousands:
             kwargs["thousands"] = self.thousands
+        if self.missing:
+            kwargs["na_values"] = list(self.missing)
         return kwargs
 
     def standard(self, name: str) -> bool:
@@ -59,7 +69,7 @@ class Dialect:
             return False
         expected = "\t" if _tab_named(name) else ","
         return (self.encoding == "utf-8" and self.delimiter == expected and self.decimal == "."
-                and self.line_end != "\r")
+                and self.line_end != "\r" and not self.missing)
 
     def describe(self) -> str:
         """A few words for people and prompts: 'semicolon-separated, decimal comma, cp1252'."""
@@ -74,6 +84,8 @@ class Dialect:
                      .get(self.encoding, self.encoding))
         if self.line_end != "\n":
             parts.append({"\r\n": "CRLF line ends", "\r": "CR line ends"}[self.line_end])
+        if self.missing:
+            parts.append(" and ".join(f"'{m}'" for m in self.missing) + " for a missing value")
         return ", ".join(parts)
 
 
@@ -181,13 +193,32 @@ def sniff_decimal(text: str, delimiter: str) -> tuple[str, str | None]:
     return ("," if comma else "."), ("." if comma and grouped else None)
 
 
+def sniff_missing(text: str, delimiter: str) -> tuple[str, ...]:
+    """Missing-value markers pandas does not know: a cell that is only "?" (UCI's convention)."""
+    sep = re.escape(delimiter)
+    marker = re.compile(rf"(^|{sep})[ \t]*\?[ \t]*(?={sep}|\r?$)", re.M)
+    return ("?",) if marker.search(text) else ()
+
+
+def looks_binary(head: bytes, encoding: str) -> bool:
+    """Bytes that no tool saved as text: not UTF-8 (or UTF-16 with its BOM) and full of
+    control bytes. A cp1252 or latin-1 file has letters above 0x7f but no control bytes."""
+    if encoding in ("utf-8", "utf-8-sig", "utf-16"):
+        return False
+    sample = head[:65536]
+    return b"\0" in sample or sum(b in CONTROL_BYTES for b in sample) > BINARY_SHARE * max(len(sample), 1)
+
+
 def sniff(head: bytes, name: str) -> Dialect:
-    """The dialect of a delimited table from its first bytes (a few MB is plenty)."""
+    """The dialect of a delimited table from its first bytes (a few MB is plenty); NotText
+    when the bytes are binary (a damaged download, a file saved under the wrong name)."""
     encoding = sniff_encoding(head)
+    if looks_binary(head, encoding):
+        raise NotText("binary data, not a text table (damaged, or not saved as text)")
     codec = "utf-16" if encoding == "utf-16" else encoding
     text = codecs.getincrementaldecoder(codec)(errors="replace").decode(head, final=False)
     text = text.lstrip("\ufeff")
     delimiter = sniff_delimiter(text, name)
     decimal, thousands = sniff_decimal(text, delimiter)
     return Dialect(encoding=encoding, delimiter=delimiter, decimal=decimal, thousands=thousands,
-                   line_end=_line_end(text[:65536]))
+                   line_end=_line_end(text[:65536]), missing=sniff_missing(text, delimiter))

@@ -28,6 +28,16 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import Items, LabelSource, Modality, TaskType
+from mle_star.tools.archives import (
+    ArchiveError,
+    archive_stem,
+    bundle_archive,
+    is_archive,
+    is_junk,
+    member_names,
+    strip_common_top,
+    unbundle,
+)
 from mle_star.tools.dialect import shown_name
 from mle_star.tools.inventory import (
     AUDIO_EXT,
@@ -53,13 +63,13 @@ MIN_LABELLED = 10  # fewer labelled rows cannot be both trained on and validated
 TABLE_SUFFIXES = (".csv", ".tsv", ".csv.zip", ".csv.gz", ".tsv.gz", ".tsv.zip", ".csv.bz2", ".csv.xz",
                   ".parquet", ".pq", ".xlsx", ".xlsm", ".xls")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.zip", ".json.gz")
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 WHOLE_READ_BYTES = 256 << 20  # tables up to this size are parsed whole once, to find malformed rows
 LABEL_READ_ROWS = 2_000_000  # label columns of larger tables are judged from this many rows
 JSON_MAX_BYTES = 1 << 30  # JSON label sources larger than this are not split (self-reported scores)
-# sample_submission.csv, sampleSubmission.csv, en_sample_submission_2.csv.zip, submission_format.csv
-SAMPLE_NAME = re.compile(r"^([a-z]{2,3}[_\-])?(sample[_\- ]?submission|submission[_\-]format).*\.(csv|csv\.zip|csv\.gz)$",
+# sample_submission.csv, sampleSubmission.csv, en_sample_submission_2.csv.zip, submission_format.csv, .tsv
+SAMPLE_NAME = re.compile(r"^([a-z]{2,3}[_\-])?(sample[_\- ]?submission|submission[_\-]format).*\.(csv|tsv)(\.zip|\.gz)?$",
                          re.I)
+ROW_KEY = "\0row"  # find_label_source's key for a label table whose rows have no id
 CompositeKey = tuple[str, tuple[str, str], str]  # (sample id column, the two test columns, separator)
 
 
@@ -104,6 +114,9 @@ class Intake:
     # labels read off file names or class folders: the table the run's data view writes as
     # label_source["file"]; held-out items are shown under names that do not carry their label
     named_labels: pd.DataFrame | None = None
+    # the label table has no id column: the run's data view numbers its rows in an added first
+    # column of this name (the sample's id column), which the held-out rows keep
+    row_key: str | None = None
 
 
 # -- the folder ------------------------------------------------------------------------------
@@ -368,15 +381,26 @@ def _test_table(folder: Path) -> str | None:
 def find_label_source(folder: Path, sample: Path, id_column: str, predictions: list[str],
                       test_columns: list[str], composite: CompositeKey | None = None
                       ) -> tuple[str, str, list[str]] | None:
-    """(file, key column, label columns) of the table/records holding the training labels."""
+    """(file, key column, label columns) of the table/records holding the training labels.
+
+    An unreadable candidate is skipped, unless it is named like the training table and nothing
+    else holds the labels: then its problem is the task's."""
+    unreadable: TaskError | None = None
     for name in _label_candidates(folder, sample):
-        cols = _columns_of(folder, name)
+        try:
+            cols = _columns_of(folder, name)
+        except TaskError as exc:
+            if unreadable is None and re.search(r"train|label", name, re.I):
+                unreadable = exc
+            continue
         if not cols:
             continue
         if composite and set(composite[1]) <= set(cols):  # the joined key is added to the rows
             cols = [composite[0], *cols]
         key = id_column if id_column in cols else next((c for c in cols if _norm(c) == _norm(id_column)), None)
         if all(p in cols for p in predictions):  # same names as the sample: the usual case
+            if key is None and test_columns and _is_table(name) and id_column not in cols:
+                return name, ROW_KEY, predictions  # rows without ids: numbered by the run's data view
             return name, key or _id_like(cols), predictions
         extra = [c for c in cols if c not in test_columns and c != key] if test_columns else []
         if key and len(extra) == 1:  # train = test columns + the label (renamed in the sample)
@@ -384,7 +408,15 @@ def find_label_source(folder: Path, sample: Path, id_column: str, predictions: l
         if len(cols) == 2:  # a labels table: key, label
             key = key or cols[0]
             return name, key, [c for c in cols if c != key]
+    if unreadable is not None:
+        raise unreadable
     return None
+
+
+def _other_data(folder: Path, known: set[str]) -> list[str]:
+    """The folder's entries that might hold data besides ``known`` files (junk left out)."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in known and not is_junk(p.name)
+                  and not p.name.startswith(".") and p.suffix.lower() not in {".md", ".txt", ".pdf", ".html"})
 
 
 def _id_like(cols: list[str]) -> str:
@@ -392,13 +424,6 @@ def _id_like(cols: list[str]) -> str:
 
 
 # -- file-based items (images, audio) ------------------------------------------------------
-
-def _member_names(path: Path) -> list[str]:
-    try:
-        with zipfile.ZipFile(path) as z:
-            return [n for n in z.namelist() if not n.endswith("/")]
-    except (zipfile.BadZipFile, OSError):
-        return []
 
 
 def _folder_files(folder: Path, limit: int = 2_000_000) -> list[str]:
@@ -413,20 +438,6 @@ def _folder_files(folder: Path, limit: int = 2_000_000) -> list[str]:
     return out
 
 
-def strip_common_top(names: list[str], stem: str) -> list[str]:
-    """Archive members as extracted: a single top folder named like the archive is dropped."""
-    tops = {PurePosixPath(n).parts[0] for n in names if len(PurePosixPath(n).parts) > 1}
-    if len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in names) and tops.pop() == stem:
-        return ["/".join(PurePosixPath(n).parts[1:]) for n in names]
-    return names
-
-
-def archive_stem(name: str) -> str:
-    low = name.lower()
-    for suffix in (".tar.gz", ".tgz", ".tar", ".zip"):
-        if low.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def _match_items(ids: list[str], files: list[str]) -> str | None:
@@ -461,9 +472,9 @@ def find_items(folder: Path, ids: list[str], want: str) -> tuple[Items, str | No
             pattern = _match_items(ids, files)
             if pattern:
                 return Items(dir=entry.name, pattern=pattern, n_files=len(files)), None
-        elif entry.is_file() and entry.name.lower().endswith(".zip") and not _is_table(entry.name):
+        elif entry.is_file() and is_archive(entry.name):
             stem = archive_stem(entry.name)
-            files = strip_common_top(_member_names(entry), stem)
+            files = strip_common_top(member_names(entry), stem)
             pattern = _match_items(ids, files)
             if pattern:
                 return Items(dir=stem, pattern=pattern, n_files=len(files)), entry.name
@@ -487,13 +498,12 @@ def labels_in_names(folder: Path, id_column: str, predictions: list[str], test_d
     Returns (table of id -> label, the folder or archive holding the items, how the labels are read)."""
     label_column = predictions[0] if len(predictions) == 1 else "label"
     entries = sorted((p for p in folder.iterdir() if p.name != test_dir and archive_stem(p.name) != test_dir
-                      and (p.is_dir() or (p.is_file() and p.name.lower().endswith(ARCHIVE_SUFFIXES)
-                                          and not _is_table(p.name)))),
+                      and (p.is_dir() or (p.is_file() and is_archive(p.name)))),
                      key=lambda p: ("train" not in p.name.lower(), p.name))
     for entry in entries:
         files = (_folder_files(entry) if entry.is_dir()
-                 else strip_common_top(_member_names(entry), archive_stem(entry.name)))
-        files = [f for f in files if not _junk_name(f)]
+                 else strip_common_top(member_names(entry), archive_stem(entry.name)))
+        files = [f for f in files if not is_junk(f)]
         if len(files) < MIN_LABELLED:
             continue
         found = _named_labels(files)
@@ -503,10 +513,6 @@ def labels_in_names(folder: Path, id_column: str, predictions: list[str], test_d
             return frame, entry.name, how
     return None
 
-
-def _junk_name(name: str) -> bool:
-    base = PurePosixPath(name).name
-    return name.startswith("__MACOSX/") or base.startswith("._") or base in {".DS_Store", "Thumbs.db"}
 
 
 def _named_labels(files: list[str]) -> tuple[list[str], list[str], str] | None:
@@ -564,7 +570,7 @@ def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Mo
         return None
     suffix = PurePosixPath(items["pattern"]).suffix.lower()
     if not suffix:  # ids carry the extension: look at one real file name
-        files = (_member_names(folder / archive) if archive else _folder_files(folder / items["dir"], 50))
+        files = (member_names(folder / archive) if archive else _folder_files(folder / items["dir"], 50))
         suffix = PurePosixPath(files[0]).suffix.lower() if files else ""
     if suffix in IMAGE_EXT:
         return "image"
@@ -575,10 +581,14 @@ def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Mo
 
 # -- labels --------------------------------------------------------------------------------
 
-def _label_values(folder: Path, source: str, key: str, labels: list[str], composite: CompositeKey | None = None
-                  ) -> tuple[pd.DataFrame, bool]:
+def _label_values(folder: Path, source: str, key: str, labels: list[str], composite: CompositeKey | None = None,
+                  row_key: str | None = None) -> tuple[pd.DataFrame, bool]:
     """The key and label columns (all rows, or the first LABEL_READ_ROWS of a huge table)."""
     path = folder / source
+    if row_key is not None:
+        frame = _read_columns(path, labels, nrows=LABEL_READ_ROWS, low_memory=False)
+        frame.insert(0, row_key, [str(i) for i in range(len(frame))])
+        return frame, len(frame) == LABEL_READ_ROWS
     if _is_table(source):
         joined = composite is not None and key == composite[0]
         columns = [*composite[1], *labels] if joined and composite else [key, *labels]
@@ -702,6 +712,12 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         raise TaskError(f"task path is not a folder: {root}")
     root = root.resolve()
     folder = data_folder(root)
+    bundled = bundle_archive(folder, lambda name: _is_table(name) or _is_json(name))
+    if bundled is not None:  # a Kaggle download: the tables are inside one zip
+        try:
+            folder = unbundle(folder, bundled)
+        except (ArchiveError, OSError) as exc:
+            raise TaskError(f"cannot unpack {bundled.name}: {exc}") from None
     desc_path = _find_description(folder) or _find_description(root)
     if desc_path is None:
         raise TaskError(f"no task description (description.md or a single .md/.txt) in {root}")
@@ -713,7 +729,8 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         inventory = take_inventory(folder, exclude={desc_path.name} if desc_path.parent == folder else set())
     except InventoryError as exc:
         raise TaskError(str(exc)) from None
-    notes: list[str] = []
+    notes: list[str] = [f"the task's tables are inside {bundled.name}: the run reads them unpacked from {folder}"
+                        ] if bundled is not None else []
     sample = _sample_head(sample_path)
     test_file = _test_table(folder)
     test_columns = _columns_of(folder, test_file) if test_file else []
@@ -740,9 +757,15 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     labels: pd.DataFrame | None = None
     label_columns: list[str] = predictions
     dropped = 0
+    row_key = None
+    if found and found[1] == ROW_KEY:
+        row_key = id_column
+        found = (found[0], id_column, found[2])
+        notes.append(f"{found[0]} has no '{id_column}' column: its copy numbers the rows (0, 1, ...) in an added "
+                     f"first '{id_column}' column, which the held-out rows keep")
     if found:
         source, key, label_columns = found
-        labels, capped = _label_values(folder, source, key, label_columns, composite)
+        labels, capped = _label_values(folder, source, key, label_columns, composite, row_key)
         n_rows = len(labels) if not capped else _row_count(folder / source, len(labels))
         missing = labels[label_columns].isna().any(axis=1)
         dropped = int(missing.sum())
@@ -776,6 +799,11 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                      "/ 255")
         test_file = None
     elif not found and not named:
+        known = {sample_path.name, desc_path.name, *([test_file] if test_file else [])}
+        if not _other_data(folder, known):
+            raise TaskError(f"no training data in {folder}: only {', '.join(sorted(known - {desc_path.name}))}; "
+                            f"the labels ('{predictions[0]}' in the sample) belong in a train table or in the "
+                            "training items' file names")
         notes.append("the training labels could not be located; scripts find them and report their own scores")
 
     if pixels is not None:
@@ -810,6 +838,20 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
             archives += [archive] if archive else []
             test_ids = list(sample_ids)  # every sample id has its file
             test_file = None
+    if test_ids is not None and test_file:
+        repeated = pd.Series(as_strings(test_ids)).value_counts()
+        repeated = repeated[repeated > 1]
+        if len(repeated) > len(set(as_strings(test_ids))) / 2:  # long form: several rows per id, by design
+            notes.append(f"{test_file} holds several rows per id ({len(test_ids):,} rows for "
+                         f"{len(set(as_strings(test_ids))):,} ids); the submission has one row per sample id")
+        elif len(repeated):  # a few repeated rows: a copy-paste slip that would make the submission ambiguous
+            raise TaskError(f"{test_file}: {len(repeated):,} ids appear more than once (e.g. '{repeated.index[0]}'): "
+                            "each test row needs its own id")
+    if test_ids is None and found and named is None and pixels is None:
+        known = {sample_path.name, desc_path.name, found[0]}
+        if not _other_data(folder, known):
+            raise TaskError(f"no test table in {folder}: nothing holds the ids of {sample_path.name} (e.g. "
+                            f"'{sample_ids[0]}'); a test.csv (or test table) with a '{id_column}' column is needed")
     if named is not None:
         test_file = None  # the test rows are items too: the sample names them
     if label_source is not None and labels is not None and not test_file:
@@ -845,7 +887,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         text_columns=text_columns, target_min=target_min, n_labelled=n_labelled,
         n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
         inventory=inventory, fingerprint=fingerprint(folder), notes=notes, dropped_labels=dropped,
-        named_labels=named[0] if named is not None else None, composite_key=composite,
+        named_labels=named[0] if named is not None else None, composite_key=composite, row_key=row_key,
         image_targets={k: v for k, v in pixels.items() if k != "n_images"} if pixels else None,
     )
 

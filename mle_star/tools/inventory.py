@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from mle_star.tools.dialect import Dialect, sniff
+from mle_star.tools.dialect import Dialect, NotText, sniff
 
 Kind = Literal["table", "json", "image", "audio", "archive", "text", "array", "other"]
 
@@ -582,7 +582,10 @@ def table_dialect(path: Path) -> Dialect:
     src = _source(path, compression)
     with src.open() as fh:
         head = fh.read(4 * MiB)
-    return sniff(head, src.name)
+    try:
+        return sniff(head, src.name)
+    except NotText as exc:
+        raise InventoryError(f"{path.name}: {exc}") from exc
 
 
 @_public
