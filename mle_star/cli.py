@@ -18,7 +18,8 @@ from typing import cast
 from mle_star.config import Context
 from mle_star.tools.files import atomic_write
 
-EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT = 0, 1, 2
+# 3: a valid final/submission.csv that no script made (the agent's prior): valid, but not solved
+EXIT_OK, EXIT_NO_SUBMISSION, EXIT_BAD_INPUT, EXIT_UNSOLVED = 0, 1, 2, 3
 PRESET_FIELDS = tuple(f.name for f in fields(Context) if f.metadata.get("presets"))
 
 
@@ -378,6 +379,11 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
             progress.close()
             release(ctx, run_dir)
     values = graph.get_state(config).values
+    if values.get("submission_path") and values.get("unsolved"):
+        print(f"submission: {values['submission_path']} (unsolved)")
+        print(f"run record: {run_dir / 'run.json'}  report: {run_dir / 'report.html'}")
+        print(f"mle-star: unsolved: {values['unsolved']}", file=sys.stderr)
+        return EXIT_UNSOLVED
     if values.get("submission_path"):
         print(f"submission: {values['submission_path']}")
         print(f"solution:   {values['solution_path']}")

@@ -28,8 +28,9 @@ from mle_star.telemetry import Recorder
 from mle_star.tools.code import ReplyError
 from mle_star.tools.executor import run_data
 from mle_star.tools.files import atomic_copy, atomic_write
-from mle_star.tools.judge import FINAL, clearly_better
+from mle_star.tools.judge import FINAL, clearly_better, sample_path
 from mle_star.tools.metrics import metric_of
+from mle_star.tools.prior import prior_score, write_prior
 
 
 def final_candidates(state: MLEStarState, ctx: Context) -> list[Attempt]:
@@ -103,5 +104,22 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
         return rec.update(score=best["score"], detail=f"from {best['name']}", submitted=best["name"], **extra,
                           submission_path=str(final_dir / "submission.csv"), solution_path=str(final_dir / "solution.py"),
                           best_score=best["score"], journal=ran)
-    return rec.update(detail="no valid submission", journal=ran, error="no valid submission: " + "; ".join(errors)
-                      if errors else "no solution ran successfully, so there is nothing to submit")
+    why = ("no script yielded a valid submission: " + "; ".join(errors) if errors
+           else "no solution ran successfully")
+    return rec.update(**prior_submission(state, run_dir, why), journal=ran)
+
+
+def prior_submission(state: MLEStarState, run_dir: Path, why: str) -> dict:
+    """The agent's own submission when no script gave one: valid, and honest that it is unsolved."""
+    task = state["task"]
+    data = run_data(str(run_dir))
+    out = run_dir / "final" / "submission.csv"
+    try:
+        what = write_prior(task, data["views"], sample_path(task), out)
+    except Exception as exc:  # noqa: BLE001 - even the prior failed: say so rather than submit garbage
+        return {"detail": "no valid submission", "error": f"{why}; the prior submission failed too: {exc}"}
+    score = prior_score(task, data["views"], data["answers"])
+    note = f"{why}. final/submission.csv is {what}" + (
+        f", scoring {score:.6g} on the held-out rows" if score is not None else "")
+    return {"detail": "unsolved: the prior submission", "unsolved": note, "submission_path": str(out),
+            "solution_path": "", "best_score": score, "score": score}

@@ -55,6 +55,7 @@ def run_record(state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         "submission_path": state.get("submission_path"),
         "solution_path": state.get("solution_path"),
         "error": state.get("error"),
+        "unsolved": state.get("unsolved"),
         "config": ctx.to_dict(),
         "counts": counts,
         "usage": state.get("usage", {}),

@@ -546,6 +546,8 @@ def _submission_sentence(story: Story) -> Sentence:
     source = record.get("best_solution")
     if not record.get("submission_path"):
         return [Label("Submission: "), f"none was written: {record.get('error') or 'no solution ran successfully'}."]
+    if record.get("unsolved"):
+        return [Label("Submission (unsolved): "), f"{record['unsolved']}."]
     parts: Sentence = [Label("Submission: "), "built from ", story.ref(source),
                        f" (validation {fmt(record.get('best_score'))})"]
     script = story.scripts.get(source or "")

@@ -46,6 +46,8 @@ def render_story(story: Story) -> str:
     ]
     if r.get("error"):
         lines += ["", f"**Error:** {r['error']}"]
+    if r.get("unsolved"):
+        lines += ["", f"**Unsolved:** {r['unsolved']}"]
     if r.get("sandbox") and not str(r["sandbox"]).startswith("bwrap"):
         lines += ["", f"**WARNING: scripts ran without the bubblewrap sandbox:** {r['sandbox']}"]
     if t.get("notes"):

@@ -114,6 +114,8 @@ class Page:
         out.append("</dl>")
         if r.get("error"):
             out.append(f'<p class="error">Error: {esc(r["error"])}</p>')
+        if r.get("unsolved"):
+            out.append(f'<p class="error">Unsolved: {esc(r["unsolved"])}</p>')
         if r.get("sandbox") and not str(r["sandbox"]).startswith("bwrap"):
             out.append(f'<p class="warn"><b>WARNING: scripts ran without the bubblewrap sandbox:</b> '
                        f'{esc(r["sandbox"])}</p>')

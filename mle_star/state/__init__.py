@@ -181,6 +181,7 @@ class MLEStarOutput(TypedDict, total=False):
     lower_is_better: bool
     run_dir: str
     error: str
+    unsolved: str  # set when no script gave a submission: why, and what the prior submission is
 
 
 class MLEStarState(Telemetry, total=False):
@@ -204,6 +205,7 @@ class MLEStarState(Telemetry, total=False):
     solution_path: str
     best_score: float | None
     error: str
+    unsolved: str  # no script gave a submission: why, and what final/submission.csv (the prior) is
 
 
 # -- one solution path (steps 1-5) -------------------------------------------------------------
