@@ -299,6 +299,9 @@ def score_submission(task_dir: str | Path, submission: pd.DataFrame | str | Path
         rows = [column[str(v)] for v in truth.iloc[:, 0]]
         return float(-np.mean(np.log(p[np.arange(len(rows)), rows])))
     y, p = truth.to_numpy(float), pred.to_numpy(float)
+    if metric == "logloss":  # binary: one probability column, clipped like Kaggle's
+        q = np.clip(p[:, 0], 1e-15, 1 - 1e-15)
+        return float(-np.mean(y[:, 0] * np.log(q) + (1 - y[:, 0]) * np.log(1 - q)))
     if metric in ("auc", "mean_column_auc"):
         return float(np.mean([roc_auc_score(y[:, j], p[:, j]) for j in range(y.shape[1])]))
     if metric in ("rmse", "mean_column_rmse"):
