@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from mle_star.tools.archives import ArchiveError, extract, is_archive, member_names, unbundle
-from mle_star.tools.intake import read_task
+from mle_star.tools.intake import fingerprint, read_task
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -101,3 +101,4 @@ def test_a_kaggle_download_is_read_from_its_unpacked_copy(bc_task, tmp_path):
     assert Path(intake.data_dir) != public and "inside breast-cancer.zip" in intake.notes[0]
     assert sorted(p.name for p in public.iterdir()) == before  # the user's folder is untouched
     assert unbundle(public, public / "breast-cancer.zip") == Path(intake.data_dir)  # unpacked once
+    assert intake.fingerprint == fingerprint(public)  # resume checks the user's folder, not the copy

@@ -711,7 +711,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     if not root.is_dir():
         raise TaskError(f"task path is not a folder: {root}")
     root = root.resolve()
-    folder = data_folder(root)
+    folder = given = data_folder(root)
     bundled = bundle_archive(folder, lambda name: _is_table(name) or _is_json(name))
     if bundled is not None:  # a Kaggle download: the tables are inside one zip
         try:
@@ -886,7 +886,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         archives=archives, modality=modality, task_type=_task_type(spec, classes, chosen), classes=classes,
         text_columns=text_columns, target_min=target_min, n_labelled=n_labelled,
         n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
-        inventory=inventory, fingerprint=fingerprint(folder), notes=notes, dropped_labels=dropped,
+        inventory=inventory, fingerprint=fingerprint(given), notes=notes, dropped_labels=dropped,
         named_labels=named[0] if named is not None else None, composite_key=composite, row_key=row_key,
         image_targets={k: v for k, v in pixels.items() if k != "n_images"} if pixels else None,
     )
