@@ -26,7 +26,12 @@ def merge_next(state: PathState, runtime: Runtime[Context]
     """After ranking and after each merge: merge the next candidate, or go on to step 4/5."""
     if not state.get("best"):
         return "path_result"
-    if not state.get("merge_done") and search_time_left(state, runtime.context):
+    ctx = runtime.context
+    # Merging one more candidate must leave the first outer step its time: the targeted
+    # refinement is what MLE-STAR's search is for, so a short limit gets one rather than more merges.
+    first_step = ABLATION_RUNS + 1 if ctx.outer_loops > 0 and ctx.inner_loops > 0 else 0
+    if not state.get("merge_done") and search_time_left(state, ctx, runs=1 + first_step, rounds=0 if first_step
+                                                        else None):
         return "merger"
     if runtime.context.check_data_usage:
         return "data_usage_checker"
