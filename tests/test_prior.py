@@ -9,12 +9,11 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import task_record
 
 from mle_star.examples import score_submission
 from mle_star.tools.prior import compute_prior, prior_score, write_prior
 from mle_star.tools.submission import validate_submission
-
-from conftest import task_record
 
 LOOPS = ["--num-candidates", "1", "--outer-loops", "1", "--inner-loops", "1", "--parallel-solutions", "1",
          "--ensemble-rounds", "1", "--quiet"]
