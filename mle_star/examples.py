@@ -238,7 +238,8 @@ def _prior(train_labels: pd.Series, classes: list) -> dict:
 
 
 def _write_task_json(out: Path, name: str, shape: str, metric: str, higher: bool, kind: str, id_column: str,
-                     prediction_columns: list[str], answer_columns: list[str], source: str, **extra) -> None:
+                     prediction_columns: list[str], answer_columns: list[str], source: str,
+                     sample: str = "sample_submission.csv", **extra) -> None:
     meta = {
         "name": name, "shape": shape, "metric": metric, "higher_is_better": higher, "kind": kind,
         "id_column": id_column, "prediction_columns": prediction_columns, "answer_columns": answer_columns,
@@ -247,7 +248,7 @@ def _write_task_json(out: Path, name: str, shape: str, metric: str, higher: bool
         "answers": "label" if kind in ("class_probabilities", "ranked_labels") else "same columns",
         "source": source, **extra,
     }
-    meta["null_score"] = score_submission(out, out / "public" / "sample_submission.csv", meta)
+    meta["null_score"] = score_submission(out, out / "public" / sample, meta)
     (out / "task.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
@@ -282,6 +283,10 @@ def score_submission(task_dir: str | Path, submission: pd.DataFrame | str | Path
     idc, metric = meta["id_column"], meta["metric"]
     sub = submission if isinstance(submission, pd.DataFrame) else pd.read_csv(submission, dtype={idc: str})
     answers = pd.read_csv(task / "private" / "answers.csv", dtype={idc: str})
+    if meta.get("positional"):  # no id column (detecting-insults): row i answers test row i
+        if len(sub) != len(answers):
+            raise ValueError(f"the submission has {len(sub)} rows; the test set has {len(answers)}")
+        sub, answers = (f.assign(**{idc: [str(i) for i in range(len(f))]}) for f in (sub, answers))
     ids = answers[idc].astype(str)
     truth = answers.set_index(idc).loc[ids, meta["answer_columns"]]
     pred = _by_id(sub, idc, meta["prediction_columns"], ids, "the submission")
