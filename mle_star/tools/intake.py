@@ -831,6 +831,11 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         test_ids = list(raw_strings(_read_columns(folder / test_file, [test_key], dtype=str,
                                                 keep_default_na=False)[test_key]) if _is_table(test_file)
                         else raw_strings(records_frame(read_records(folder / test_file))[test_key]))
+    if test_ids is not None and test_file and len(test_columns) == 1:
+        # a test table of ids only, next to image or audio folders (aptos, plant-pathology): the
+        # items are the files those ids name, so the task is read from the files
+        if find_items(folder, list(sample_ids), "test"):
+            test_ids = None
     if test_ids is None:
         hit = find_items(folder, list(sample_ids), "test")
         if hit:
