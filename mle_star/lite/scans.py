@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import io
 import struct
-import wave
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from mle_star.examples import _hex_ids, _split, _write_zip
+from mle_star.examples import _hex_ids, _split, _wav_bytes, _write_zip
 from mle_star.lite.common import Grading, mimic
 
 # ---------------------------------------------------------------- file formats
@@ -33,14 +32,8 @@ def _aiff(samples: np.ndarray, rate: int) -> bytes:
 
 
 def _wav(samples: np.ndarray, rate: int) -> bytes:
-    """A mono 16-bit PCM WAV file (the stdlib ``wave`` writer)."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
+    """A mono 16-bit PCM WAV file of samples in [-1, 1]."""
+    return _wav_bytes((np.clip(samples, -1, 1) * 32767).astype("<i2"), rate)
 
 
 def _image_bytes(img: Image.Image, fmt: str) -> bytes:
