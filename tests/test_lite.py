@@ -63,3 +63,15 @@ def test_a_fast_subset_is_solved_and_scored_by_the_agent(slug, tmp_path):
 @pytest.mark.parametrize("slug", MIMICS)
 def test_every_mimic_is_solved_and_scored_by_the_agent(slug, tmp_path):
     _check_solved(slug, tmp_path)
+
+
+def test_a_sample_that_copies_test_columns_keeps_them_and_predicts_the_rest(tmp_path):
+    """detecting-insults: the sample is ``Insult,Date,Comment`` with no id column; Date has
+    blanks that repeat, Comment names each row. Comment is the id, Date is carried over."""
+    from mle_star.tools.intake import read_task
+
+    task = write_mimic("detecting-insults-in-social-commentary", tmp_path / "insults")
+    spec = read_task(task / "public").output
+    assert spec["id_column"] == "Comment"
+    assert spec["columns"] == ["Insult"] and spec.get("copied") == ["Date"]
+    assert spec.get("order") == ["Insult", "Date", "Comment"]

@@ -14,7 +14,7 @@ leave no such file (scripts the engineer did not write) are blended from their o
 
 from __future__ import annotations
 
-from mle_star.engineer.scripts import RUN_IN_FOLDER, WRITE_PREDICTIONS, literal
+from mle_star.engineer.scripts import RUN_IN_FOLDER, literal, write_predictions_code
 from mle_star.engineer.shapes import (
     AS_TEXT,
     THRESHOLDS,
@@ -284,7 +284,7 @@ MEMBERS = [
 
 {_FALLBACK}
 
-{WRITE_PREDICTIONS}
+{write_predictions_code(task)}
 
 def load_inner(folders: list) -> list | None:
     """Each member's inner_valid.npz, when every member left one for the same rows, else None."""

@@ -63,3 +63,33 @@ WRITE_PREDICTIONS = """def write_predictions(path: str, ids, P: np.ndarray) -> N
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     frame[ORDER].to_csv(path, index=False)
 """
+
+
+def write_predictions_code(task: dict) -> str:
+    """The ``write_predictions`` function for ``task``: with the sample's copied columns (a
+    test column it repeats, like detecting-insults' ``Date``), each looked up by id in the
+    rows the ids come from, so the file has every column of the sample."""
+    copied = list(task["output"].get("copied") or [])
+    if not copied:
+        return WRITE_PREDICTIONS
+    tables = [f"./input/{name}" for name in (task.get("test_file"), task.get("holdout_file")) if name]
+    return f'''COPIED = {copied!r}  # sample columns that repeat the test rows' own: carried over, not predicted
+ROW_TABLES = {tables!r}  # where the rows (and their copied columns) are
+
+
+def copied_values(ids) -> pd.DataFrame:
+    """The copied columns of the rows named by ``ids``, as written in their tables."""
+    tables = [pd.read_csv(path, dtype=str, keep_default_na=False) for path in ROW_TABLES if os.path.isfile(path)]
+    rows = pd.concat([t[[ID, *COPIED]] for t in tables if ID in t.columns]).drop_duplicates(ID).set_index(ID)
+    return rows.reindex([str(i) for i in ids]).fillna("")
+
+
+def write_predictions(path: str, ids, P: np.ndarray) -> None:
+    frame = pd.DataFrame({{ID: np.asarray(ids)}})
+    for name, values in to_output(P).items():
+        frame[name] = values
+    for name, values in copied_values(frame[ID]).items():
+        frame[name] = values.to_numpy()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    frame[ORDER].to_csv(path, index=False)
+'''

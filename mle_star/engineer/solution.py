@@ -20,7 +20,7 @@ from mle_star.engineer.blocks import (
     render_target,
 )
 from mle_star.engineer.loaders import render_load
-from mle_star.engineer.scripts import WRITE_PREDICTIONS
+from mle_star.engineer.scripts import write_predictions_code
 from mle_star.engineer.shapes import (
     AS_TEXT,
     THRESHOLDS,
@@ -129,7 +129,7 @@ def _fit_predict(has_features: bool) -> str:
 '''
 
 
-def _main(shape: Shape) -> str:
+def _main(shape: Shape, task: dict) -> str:
     stratify = ("    counts = np.bincount(y)\n    stratify = y if counts[counts > 0].min() >= 2 else None\n"
                 if shape.classify else "    stratify = None\n")
     score = ("score = honest_threshold_score(y[valid_rows], valid_pred[:, 0])\n"
@@ -143,7 +143,7 @@ def _main(shape: Shape) -> str:
 {stratify}    return train_test_split(rows, test_size=0.2, random_state=SEED, stratify=stratify)
 
 
-{WRITE_PREDICTIONS}
+{write_predictions_code(task)}
 
 labelled, holdout, test = load_data()
 y = encode_truth(labelled)
@@ -185,7 +185,7 @@ def render_solution(task: dict, recipe: dict, *, final: bool = False, subsample:
     parts.append(render_model(recipe["model"], shape.estimator))
     parts.append(shape_code(shape, task))
     parts.append(_fit_predict("features" in recipe))
-    parts.append(_main(shape))
+    parts.append(_main(shape, task))
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 

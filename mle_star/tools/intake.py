@@ -298,8 +298,9 @@ def sample_id_column(sample: Path, head: pd.DataFrame, folder: Path, test_file: 
     shared = [c for c in columns if _norm(c) in by_norm]
     if len(shared) == 1:
         return shared[0]
-    if len(shared) > 1:
-        return max(shared, key=lambda c: (_overlap(head[c], folder / test_file, by_norm[_norm(c)]), c == columns[0]))
+    if len(shared) > 1:  # an id names one row: a column with blanks or repeats is a copied column (insults' Date)
+        return max(shared, key=lambda c: (bool(head[c].notna().all() and head[c].is_unique),
+                                          _overlap(head[c], folder / test_file, by_norm[_norm(c)]), c == columns[0]))
     for column in (c for c in columns if head[c].is_unique):  # no shared name: ids that are a test column's
         for test_column in test_columns[:20]:
             if _overlap(head[column], folder / test_file, test_column) > 0.9:
@@ -310,6 +311,20 @@ def sample_id_column(sample: Path, head: pd.DataFrame, folder: Path, test_file: 
     raise TaskError(f"no column of {sample.name} ({', '.join(columns)}) matches a column of {test_file} "
                     f"({', '.join(test_columns[:12])}{', ...' if len(test_columns) > 12 else ''}): "
                     "the sample's id column must name the test rows")
+
+
+def copied_columns(head: pd.DataFrame, folder: Path, test_file: str | None, test_columns: list[str],
+                   id_column: str) -> list[str]:
+    """Sample columns besides the id that repeat a test column's values (detecting-insults'
+    sample is ``Insult,Date,Comment``): they are carried over, not predicted. A test column
+    left blank for the target (some layouts ship one) does not match the sample's values."""
+    if not test_file:
+        return []
+    by_norm = {_norm(c): c for c in test_columns}
+    others = [str(c) for c in head.columns if str(c) != id_column]
+    copied = [c for c in others if _norm(c) in by_norm
+              and _overlap(head[c], folder / test_file, by_norm[_norm(c)]) > 0.9]
+    return copied if len(copied) < len(others) else []  # something must be left to predict
 
 
 def composite_key(head: pd.DataFrame, test: Path, test_columns: list[str]) -> CompositeKey | None:
@@ -610,12 +625,15 @@ def _binary(values: pd.Series) -> bool:
 
 
 def _spec(sample: pd.DataFrame, labels: pd.DataFrame | None, label_columns: list[str],
-          metric_hint: Metric | None, id_column: str) -> tuple[OutputSpec, list[str]]:
+          metric_hint: Metric | None, id_column: str, copied: list[str] | None = None
+          ) -> tuple[OutputSpec, list[str]]:
     """What the prediction columns hold, and the classes (label values, in column order)."""
-    columns = [str(c) for c in sample.columns if str(c) != id_column]
+    columns = [str(c) for c in sample.columns if str(c) != id_column and str(c) not in (copied or [])]
     values = sample[columns]
     spec = OutputSpec(id_column=id_column, columns=columns, kind="targets", label_columns=label_columns,
                       classes=[], positive_class=None, order=[str(c) for c in sample.columns])
+    if copied:
+        spec["copied"] = list(copied)
     y = labels[label_columns] if labels is not None else None
     if len(columns) == 1:
         col = values.iloc[:, 0]
@@ -742,7 +760,12 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         notes.append(f"the ids of {sample_path.name} join {composite[1][0]} and {composite[1][1]} of {test_file} "
                      f"with '{composite[2]}'; the copies scripts see of the test and training tables start with "
                      f"that '{id_column}' column")
-    predictions = [str(c) for c in sample.columns if str(c) != id_column]
+    copied = copied_columns(sample, folder, test_file, test_columns, id_column)
+    if copied:
+        notes.append(f"{', '.join(copied)} in {sample_path.name} {'is a copy' if len(copied) == 1 else 'are copies'} "
+                     f"of the test rows' {'column' if len(copied) == 1 else 'columns'}: submissions carry "
+                     f"{'it' if len(copied) == 1 else 'them'} over unchanged; only the rest is predicted")
+    predictions = [str(c) for c in sample.columns if str(c) != id_column and str(c) not in copied]
     sample_ids = _sample_ids(sample_path, id_column)
     if id_column != str(sample.columns[0]):
         notes.append(f"the id column of {sample_path.name} is '{id_column}' (column "
@@ -814,7 +837,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         if n_labelled < MIN_LABELLED:
             raise TaskError(f"only {n_labelled} training images with targets: at least {MIN_LABELLED} are needed")
     else:
-        spec, classes = _spec(sample, labels, label_columns, hint, id_column)
+        spec, classes = _spec(sample, labels, label_columns, hint, id_column, copied)
         n_labelled = len(labels) if labels is not None else 0
     if labels is not None:
         _check_labels(labels, spec, classes, label_columns, n_labelled)

@@ -38,6 +38,7 @@ class OutputSpec(TypedDict):
     classes: list[str]  # class names as strings (label, probability, class_probabilities, ranked_labels)
     positive_class: str | None  # for probability: the positive class value, as a string
     order: NotRequired[list[str]]  # the sample's columns in its order (the id need not be first)
+    copied: NotRequired[list[str]]  # sample columns that copy the test rows' own (not predicted)
 
 
 def sample_order(spec: OutputSpec) -> list[str]:
