@@ -75,3 +75,36 @@ def test_a_sample_that_copies_test_columns_keeps_them_and_predicts_the_rest(tmp_
     assert spec["id_column"] == "Comment"
     assert spec["columns"] == ["Insult"] and spec.get("copied") == ["Date"]
     assert spec.get("order") == ["Insult", "Date", "Comment"]
+
+
+def test_labels_kept_as_lists_become_long_form_rows_split_by_recording(tmp_path):
+    """mlsp-2013-birds: labels are ``rec_id,species,...`` lines ('?' for test), the sample's
+    ids are rec_id*100+species. The intake builds the 0/1 rows; the split keeps recordings whole."""
+    from mle_star.tools.dataview import prepare_run_data
+    from mle_star.tools.intake import read_task
+
+    task = write_mimic("mlsp-2013-birds", tmp_path / "birds")
+    intake = read_task(task / "public")
+    assert intake.label_source is not None and intake.label_source["origin"].endswith("rec_labels_test_hidden.txt")
+    assert intake.scoring == "agent" and intake.n_labelled % 19 == 0
+    train = intake.named_labels
+    assert train is not None and intake.derived_test is not None
+    assert (train["Id"] == train["rec_id"] * 100 + train["class"]).all()
+    assert any(c.startswith("histogram_of_segments_") for c in train.columns)
+    sample = pd.read_csv(task / "public" / "sample_submission.csv")
+    assert intake.derived_test["Id"].tolist() == sample["Id"].tolist()
+    data = prepare_run_data(intake, tmp_path / "run", seed=0)
+    held = pd.read_csv(data.views["search"]["holdout.csv"])
+    trained = pd.read_csv(data.views["search"][intake.label_source["file"]])
+    assert "Probability" not in held and not set(held["rec_id"]) & set(trained["rec_id"])
+
+
+def test_a_feature_table_whose_ids_name_photos_gets_both_and_the_readable_copy(tmp_path):
+    """siim-isic: test.csv holds metadata, each id has train/<id>.dcm and jpeg/train/<id>.jpg.
+    The rows stay a table and the JPEGs (not the DICOMs) are the items."""
+    from mle_star.tools.intake import read_task
+
+    intake = read_task(write_mimic("siim-isic-melanoma-classification", tmp_path / "siim") / "public")
+    assert intake.test_file == "test.csv" and intake.modality == "image"
+    assert intake.test_items is not None and intake.test_items["dir"] == "jpeg/test"
+    assert intake.train_items is not None and intake.train_items["pattern"] == "{id}.jpg"

@@ -132,7 +132,7 @@ def choose_holdout(n: int, labels: pd.Series | None, positions: np.ndarray, seed
 
 
 GROUP_NAME = re.compile(
-    r"^(sentence|patient|subject|group|session|site|recording|speaker|user|customer|study|document|doc|"
+    r"^(sentence|patient|subject|group|session|site|recording|rec|speaker|user|customer|study|document|doc|"
     r"household|family|author|series|station|store|batch|device)[ _\-]?(id|no|key|name)?$", re.I)
 MIN_GROUPS = 10
 
@@ -335,6 +335,7 @@ def _label_positions(intake: Intake) -> _Rows:
     grouping = None
     if intake.named_labels is not None:
         frame = intake.named_labels
+        grouping = group_column([str(c) for c in frame.columns], {source["key"], *source["label_columns"]})
     elif source["format"] == "json":
         frame = records_frame(read_records(folder / source["origin"]))
         grouping = group_column([str(c) for c in frame.columns], {source["key"], *source["label_columns"]})
@@ -396,6 +397,10 @@ def prepare_run_data(intake: Intake, run_dir: str | Path, seed: int) -> RunData:
         (data / "full").mkdir(exist_ok=True)
         _atomic_csv(intake.named_labels, data / "full" / source["file"])
         full[source["file"]] = str(data / "full" / source["file"])
+    if intake.derived_test is not None and intake.test_file:  # test rows the intake built (listed labels)
+        (data / "full").mkdir(exist_ok=True)
+        _atomic_csv(intake.derived_test, data / "full" / intake.test_file)
+        full[intake.test_file] = str(data / "full" / intake.test_file)
     search = dict(full)
     answers_path, holdout_name, n_holdout, split_group = "", None, 0, None
     n_train = intake.n_labelled
@@ -575,6 +580,8 @@ def _test_columns(intake: Intake) -> list[str] | None:
     """Held-out rows keep only what test rows have (so nothing label-like leaks through)."""
     if not intake.test_file:
         return None
+    if intake.derived_test is not None:
+        return [str(c) for c in intake.derived_test.columns]
     from mle_star.tools.intake import _columns_of
 
     return _columns_of(Path(intake.data_dir), intake.test_file) or None

@@ -49,6 +49,9 @@ from mle_star.tools.inventory import (
     table_dialect,
     take_inventory,
 )
+from mle_star.tools.listed_labels import TEST_FILE as LISTED_TEST
+from mle_star.tools.listed_labels import TRAIN_FILE as LISTED_TRAIN
+from mle_star.tools.listed_labels import find_listed_labels
 from mle_star.tools.metrics import (
     Metric,
     UnknownMetric,
@@ -117,6 +120,8 @@ class Intake:
     # the label table has no id column: the run's data view numbers its rows in an added first
     # column of this name (the sample's id column), which the held-out rows keep
     row_key: str | None = None
+    # the test rows built by the intake (listed labels): the run's data view writes it as test_file
+    derived_test: pd.DataFrame | None = None
 
 
 # -- the folder ------------------------------------------------------------------------------
@@ -481,19 +486,28 @@ def find_items(folder: Path, ids: list[str], want: str) -> tuple[Items, str | No
     ``want`` ("train" / "test") is preferred in names. Returns the Items (dir as scripts will
     see it) and the archive to extract, if the files are in one."""
     entries = sorted(folder.iterdir(), key=lambda p: (want not in p.name.lower(), p.name))
+    hits: list[tuple[Items, str | None]] = []
     for entry in entries:
         if entry.is_dir():
             files = _folder_files(entry)
             pattern = _match_items(ids, files)
             if pattern:
-                return Items(dir=entry.name, pattern=pattern, n_files=len(files)), None
+                hits.append((Items(dir=entry.name, pattern=pattern, n_files=len(files)), None))
+            for sub in sorted((s for s in entry.iterdir() if s.is_dir()), key=lambda p: (want not in p.name.lower(),
+                                                                                        p.name)):
+                files = _folder_files(sub)  # one level down: siim's jpeg/test/<id>.jpg beside test/<id>.dcm
+                pattern = _match_items(ids, files)
+                if pattern:
+                    hits.append((Items(dir=f"{entry.name}/{sub.name}", pattern=pattern, n_files=len(files)), None))
         elif entry.is_file() and is_archive(entry.name):
             stem = archive_stem(entry.name)
             files = strip_common_top(member_names(entry), stem)
             pattern = _match_items(ids, files)
             if pattern:
-                return Items(dir=stem, pattern=pattern, n_files=len(files)), entry.name
-    return None
+                hits.append((Items(dir=stem, pattern=pattern, n_files=len(files)), entry.name))
+    readable = IMAGE_EXT | AUDIO_EXT
+    # the same items in two formats (DICOM and JPEG): the one scripts can read with the usual libraries
+    return next((h for h in hits if PurePosixPath(h[0]["pattern"]).suffix.lower() in readable), hits[0] if hits else None)
 
 
 # -- labels in file names ---------------------------------------------------------------------
@@ -811,7 +825,20 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                                    label_columns=label_columns, n_rows=len(frame))
         notes.append(f"the training labels are read off {how} in {entry}: {len(frame):,} items, "
                      f"{frame[label_columns[0]].nunique()} classes, shown as ./input/{name}")
-    pixels = None if found or named else image_targets(folder, sample_ids)
+    listed = (find_listed_labels(folder, pd.DataFrame({id_column: sample_ids}), id_column, predictions[0])
+              if not found and named is None and len(predictions) == 1 else None)
+    if listed is not None:
+        labels, label_columns = listed.train, predictions
+        label_source = LabelSource(file=LISTED_TRAIN, origin=listed.origin, format="csv", key=id_column,
+                                   label_columns=label_columns, n_rows=len(listed.train))
+        n_keys = listed.train[listed.key].nunique()
+        notes.append(f"the training labels are the lists of {listed.origin} ('?' marks a test {listed.key}); the "
+                     f"sample's ids are {listed.key} * {listed.multiplier} + class, so ./input/{LISTED_TRAIN} "
+                     f"holds one 0/1 row per ({listed.key}, class) pair of the {n_keys:,} labelled {listed.key}s and "
+                     f"./input/{LISTED_TEST} the test pairs" + (
+                         f", each with the numbers of {', '.join(listed.joined)} joined on by {listed.key}"
+                         if listed.joined else ""))
+    pixels = None if found or named or listed else image_targets(folder, sample_ids)
     if pixels is not None:
         label_columns = predictions
         label_source = LabelSource(file=pixels["targets"], origin=pixels["targets"], format="csv", key=id_column,
@@ -821,7 +848,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                      f"pixel by pixel, id <image>_<row>_<column> counted from {pixels['base']}, value = grey level "
                      "/ 255")
         test_file = None
-    elif not found and not named:
+    elif not found and not named and not listed:
         known = {sample_path.name, desc_path.name, *([test_file] if test_file else [])}
         if not _other_data(folder, known):
             raise TaskError(f"no training data in {folder}: only {', '.join(sorted(known - {desc_path.name}))}; "
@@ -847,18 +874,27 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     test_items = train_items = None
     test_ids: list[str] | None = None
     test_key = next((c for c in test_columns if _norm(c) == _norm(id_column)), None)
-    if test_file and composite is not None:
+    if listed is not None:
+        test_file, test_ids = LISTED_TEST, list(sample_ids)
+    elif test_file and composite is not None:
         test_ids = list(raw_strings(key_values(_read_columns(folder / test_file, list(composite[1]), dtype=str,
                                                              keep_default_na=False), composite)[id_column]))
     elif test_file and test_key is not None:
         test_ids = list(raw_strings(_read_columns(folder / test_file, [test_key], dtype=str,
                                                 keep_default_na=False)[test_key]) if _is_table(test_file)
                         else raw_strings(records_frame(read_records(folder / test_file))[test_key]))
-    if test_ids is not None and test_file and len(test_columns) == 1:
+    if test_ids is not None and test_file and len(test_columns) == 1 and listed is None:
         # a test table of ids only, next to image or audio folders (aptos, plant-pathology): the
         # items are the files those ids name, so the task is read from the files
         if find_items(folder, list(sample_ids), "test"):
             test_ids = None
+    elif test_ids is not None and test_file and listed is None:
+        # a test table of features whose ids also name image or audio files (siim-isic: the
+        # patients' metadata and a photo per row): scripts get both, the rows and the items
+        hit = find_items(folder, list(sample_ids), "test")
+        if hit and PurePosixPath(hit[0]["pattern"]).suffix.lower() in IMAGE_EXT | AUDIO_EXT:
+            test_items, archive = hit
+            archives += [archive] if archive else []
     if test_ids is None:
         hit = find_items(folder, list(sample_ids), "test")
         if hit:
@@ -866,7 +902,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
             archives += [archive] if archive else []
             test_ids = list(sample_ids)  # every sample id has its file
             test_file = None
-    if test_ids is not None and test_file:
+    if test_ids is not None and test_file and listed is None:
         repeated = pd.Series(as_strings(test_ids)).value_counts()
         repeated = repeated[repeated > 1]
         if len(repeated) > len(set(as_strings(test_ids))) / 2:  # long form: several rows per id, by design
@@ -882,7 +918,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                             f"'{sample_ids[0]}'); a test.csv (or test table) with a '{id_column}' column is needed")
     if named is not None:
         test_file = None  # the test rows are items too: the sample names them
-    if label_source is not None and labels is not None and not test_file:
+    if label_source is not None and labels is not None and (not test_file or test_items) and listed is None:
         hit = find_items(folder, list(raw_strings(labels[label_source["key"]])), "train")
         if hit:
             train_items, archive = hit
@@ -915,7 +951,8 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         text_columns=text_columns, target_min=target_min, n_labelled=n_labelled,
         n_test=len(test_ids) if test_ids is not None else len(sample_ids), scoring=scoring,
         inventory=inventory, fingerprint=fingerprint(given), notes=notes, dropped_labels=dropped,
-        named_labels=named[0] if named is not None else None, composite_key=composite, row_key=row_key,
+        named_labels=named[0] if named is not None else listed.train if listed is not None else None,
+        derived_test=listed.test if listed is not None else None, composite_key=composite, row_key=row_key,
         image_targets={k: v for k, v in pixels.items() if k != "n_images"} if pixels else None,
     )
 
