@@ -148,7 +148,8 @@ def _main(shape: Shape, task: dict) -> str:
 labelled, holdout, test = load_data()
 y = encode_truth(labelled)
 fit_rows, valid_rows = inner_split(y)
-frames = [labelled.iloc[valid_rows]] + ([holdout] if holdout is not None else []) + ([] if FINAL else [test])
+# the test rows come last even in the final script: a fit keeps only the columns they have
+frames = [labelled.iloc[valid_rows]] + ([holdout] if holdout is not None else []) + [test]
 refit = None
 if FINAL and WORKERS > 1:  # the final script runs alone: the refit on every row beside the validation fit
     from concurrent.futures import ThreadPoolExecutor

@@ -932,7 +932,8 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     modality = "image" if pixels else _modality(folder, label_source, test_items or train_items, archives, inventory)
     items = test_items or train_items
     readable = (".wav", ".aif", ".aiff", ".aifc")
-    if modality == "audio" and items and not items["pattern"].lower().endswith(readable) and \
+    first = items["pattern"].format(id=str(sample_ids[0])) if items else ""  # the file of an id ("x.aif")
+    if modality == "audio" and items and not first.lower().endswith(readable) and \
             not any(f.lower().endswith(readable) for f in _folder_files(folder / items["dir"], 5)
                     if (folder / items["dir"]).is_dir()):
         notes.append("the audio clips are neither WAV nor AIFF: the offline engineer cannot decode them and writes a "
