@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,11 @@ from mle_star.tools.scoring import (
 )
 
 MAX_BYTES = 2 * 1024**3
+# A sample larger than this (per-pixel and per-token tasks: millions of rows) is checked in
+# chunks: memory holds one chunk and 8 bytes per id, never the whole file.
+STREAM_BYTES = 64 << 20
+CHUNK_ROWS = 250_000
+_SAMPLE_IDS: dict[tuple, np.ndarray] = {}  # a sample's sorted id hashes, per file version
 
 
 class InvalidSubmission(InvalidPredictions):
@@ -29,8 +35,8 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _read_regular_csv(path: Path, max_bytes: int) -> pd.DataFrame:
-    """Read ``path`` only if it is a regular file of bounded size.
+def _open_regular(path: Path, max_bytes: int) -> BinaryIO:
+    """``path`` opened for reading, only if it is a regular file of bounded size.
 
     A script could leave a symlink (to a secret or /dev/zero) or a FIFO (which blocks the
     reader forever) where its output belongs, so the path is checked with lstat, opened
@@ -54,12 +60,19 @@ def _read_regular_csv(path: Path, max_bytes: int) -> pd.DataFrame:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise InvalidSubmission(f"cannot open {path.name}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        now = os.fstat(handle.fileno())
-        if (now.st_ino, now.st_dev) != (before.st_ino, before.st_dev) or not stat.S_ISREG(now.st_mode):
-            raise InvalidSubmission(f"{path.name} changed while it was being checked")
-        if now.st_size > max_bytes:
-            raise InvalidSubmission(f"{path.name} is {now.st_size} bytes, over the {max_bytes}-byte limit")
+    handle = os.fdopen(fd, "rb")
+    now = os.fstat(handle.fileno())
+    if (now.st_ino, now.st_dev) != (before.st_ino, before.st_dev) or not stat.S_ISREG(now.st_mode):
+        handle.close()
+        raise InvalidSubmission(f"{path.name} changed while it was being checked")
+    if now.st_size > max_bytes:
+        handle.close()
+        raise InvalidSubmission(f"{path.name} is {now.st_size} bytes, over the {max_bytes}-byte limit")
+    return handle
+
+
+def _read_regular_csv(path: Path, max_bytes: int) -> pd.DataFrame:
+    with _open_regular(path, max_bytes) as handle:
         try:
             return pd.read_csv(handle)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is invalid
@@ -105,8 +118,10 @@ def validate_submission(
     the sample's ids, e.g. for predictions on held-out training rows.
     """
     path = Path(path)
-    ref = sample if isinstance(sample, pd.DataFrame) else _read_sample(Path(sample))
     full_spec = spec if isinstance(spec, dict) else None
+    if not isinstance(sample, pd.DataFrame) and expected_ids is None and Path(sample).stat().st_size > STREAM_BYTES:
+        return _validate_in_chunks(path, Path(sample), spec, max_bytes)
+    ref = sample if isinstance(sample, pd.DataFrame) else _read_sample(Path(sample))
     id_column = spec if isinstance(spec, str) else full_spec["id_column"] if full_spec else str(ref.columns[0])
     sub = _read_regular_csv(path, max_bytes)
     if sorted(map(str, sub.columns)) != sorted(map(str, ref.columns)):  # graders match columns by name
@@ -130,3 +145,71 @@ def validate_submission(
     except InvalidPredictions as exc:
         raise InvalidSubmission(str(exc)) from None
     return sub
+
+
+def _id_hashes(ids: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)
+
+
+def _sample_id_hashes(sample: Path, id_column: str) -> np.ndarray:
+    """The sample's ids as sorted 64-bit hashes, read in chunks (and kept for the file's version)."""
+    from mle_star.tools.inventory import InventoryError, open_table
+
+    info = sample.stat()
+    key = (str(sample), info.st_size, info.st_mtime_ns, id_column)
+    if key not in _SAMPLE_IDS:
+        try:
+            chunks = open_table(sample, nrows=None, chunksize=CHUNK_ROWS, usecols=[id_column])
+            hashes = np.sort(np.concatenate([_id_hashes(as_strings(c[id_column])) for c in chunks]))
+        except (InventoryError, ValueError) as exc:
+            raise InvalidSubmission(f"cannot read the sample submission: {_first_line(exc)}") from None
+        if len(_SAMPLE_IDS) >= 4:
+            _SAMPLE_IDS.pop(next(iter(_SAMPLE_IDS)))
+        _SAMPLE_IDS[key] = hashes
+    return _SAMPLE_IDS[key]
+
+
+def _validate_in_chunks(path: Path, sample: Path, spec: OutputSpec | str | None, max_bytes: int) -> pd.DataFrame:
+    """validate_submission for a large sample, one chunk of rows at a time; returns the first
+    rows (the callers of a test submission need only its verdict)."""
+    from mle_star.tools.inventory import InventoryError, open_table
+
+    try:
+        ref = open_table(sample)  # the first rows: the columns and their types
+    except InventoryError as exc:
+        raise InvalidSubmission(f"cannot read the sample submission: {exc}") from None
+    full_spec = spec if isinstance(spec, dict) else None
+    id_column = spec if isinstance(spec, str) else full_spec["id_column"] if full_spec else str(ref.columns[0])
+    hashes: list[np.ndarray] = []
+    first: pd.DataFrame | None = None
+    with _open_regular(path, max_bytes) as handle:
+        try:
+            for chunk in pd.read_csv(handle, chunksize=CHUNK_ROWS):
+                if first is None:
+                    if sorted(map(str, chunk.columns)) != sorted(map(str, ref.columns)):
+                        raise InvalidSubmission(f"columns {list(chunk.columns)} differ from the sample's {list(ref.columns)}")
+                    first = chunk.head(1000)
+                if chunk[id_column].isna().any():
+                    raise InvalidSubmission(f"{int(chunk[id_column].isna().sum())} rows of the submission have no "
+                                            f"'{id_column}'")
+                hashes.append(_id_hashes(as_strings(chunk[id_column])))
+                if full_spec is None:
+                    _generic_values(chunk, ref, id_column)
+                else:
+                    check_values(chunk, full_spec)
+        except InvalidPredictions as exc:
+            raise InvalidSubmission(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is invalid
+            raise InvalidSubmission(f"cannot read {path.name}: {_first_line(exc)}") from None
+    if first is None:
+        raise InvalidSubmission(f"{path.name} has no rows")
+    expected = _sample_id_hashes(sample, id_column)
+    got = np.sort(np.concatenate(hashes))
+    if len(got) != len(expected):
+        raise InvalidSubmission(f"{len(got)} rows, expected {len(expected)}")
+    if (got[1:] == got[:-1]).any():
+        raise InvalidSubmission(f"duplicate ids in '{id_column}' of the submission")
+    if not np.array_equal(got, expected):
+        extra = len(np.setdiff1d(got, expected, assume_unique=True))
+        raise InvalidSubmission(f"the submission has {extra} ids that are not the sample's (and lacks as many)")
+    return first
