@@ -103,13 +103,17 @@ SUBSAMPLE = {None if final else subsample!r}  # at most this many labelled rows 
 {BAGGED}'''
 
 
-def _fit_predict(has_features: bool) -> str:
+def _fit_predict(has_features: bool, key_is_text: bool = False) -> str:
     add = ("    X = add_features(train_df, train_df)\n    others = [add_features(f, train_df) for f in frames]\n"
            if has_features else "    X, others = train_df, list(frames)\n")
+    # an id that is the text itself (detecting-insults names rows by their Comment) is a feature too
+    columns = ("    columns = [c for c in X.columns if c not in LABELS and c in others[-1].columns]  # the id is the text: "
+               "kept\n" if key_is_text else
+               "    columns = [c for c in X.columns if c != KEY and c not in LABELS and c in others[-1].columns]  # what "
+               "test rows have\n")
     return f'''def fit_predict(train_df: pd.DataFrame, y: np.ndarray, frames: list) -> list:
     """Fit every model of the blend on the training rows; the blended predictions P for each frame."""
-{add}    columns = [c for c in X.columns if c != KEY and c not in LABELS and c in others[-1].columns]  # what test rows have
-    X, others = X[columns].copy(), [o.reindex(columns=columns) for o in others]
+{add}{columns}    X, others = X[columns].copy(), [o.reindex(columns=columns) for o in others]
     if not columns:  # nothing to learn from: a constant feature, so the models predict the prior / the mean
         X, others = pd.DataFrame({{"bias": np.zeros(len(X))}}), [pd.DataFrame({{"bias": np.zeros(len(o))}}) for o in others]
     num, cat, text = split_columns(X)
@@ -185,7 +189,8 @@ def render_solution(task: dict, recipe: dict, *, final: bool = False, subsample:
         parts.append(render_target(recipe["target"]))
     parts.append(render_model(recipe["model"], shape.estimator))
     parts.append(shape_code(shape, task))
-    parts.append(_fit_predict("features" in recipe))
+    key = (task.get("label_source") or {}).get("key") or task["id_column"]
+    parts.append(_fit_predict("features" in recipe, key in (task.get("text_columns") or [])))
     parts.append(_main(shape, task))
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
 
