@@ -293,7 +293,7 @@ def item_features(path: str) -> np.ndarray:
 '''
 
 
-def _items_loader(spec: dict, suffix: str) -> str:
+def _items_loader(spec: dict, suffix: str, test_table: bool = False) -> str:
     readers, read = _reader_code(spec | {"joins": []})
     if spec.get("readable", True) is False:
         features = _unreadable(spec, suffix)
@@ -301,6 +301,11 @@ def _items_loader(spec: dict, suffix: str) -> str:
         features = _image_features(spec)
     else:
         features = _audio_features(spec)
+    # the test rows: the test table's, where it has more than ids (siim-isic's metadata, leaf's
+    # shape features), else the sample's ids
+    test_rows = (f"    test = {read}(TEST).reset_index(drop=True)\n    if KEY not in test.columns:\n"
+                 "        test = test.rename(columns={ID: KEY})\n" if test_table else
+                 "    test = pd.read_csv(SAMPLE, dtype={ID: str})[[ID]].rename(columns={ID: KEY})\n")
     return readers + "\n\n" + features + f'''
 
 def items_frame(ids, where: tuple[str, str]) -> pd.DataFrame:
@@ -325,8 +330,7 @@ def load_data() -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     if HOLDOUT:
         holdout = {read}(HOLDOUT)
         holdout = pd.concat([holdout, items_frame(holdout[KEY], TRAIN_ITEMS)], axis=1)
-    test = pd.read_csv(SAMPLE, dtype={{ID: str}})[[ID]].rename(columns={{ID: KEY}})
-    test = pd.concat([test, items_frame(test[KEY], TEST_ITEMS)], axis=1)
+{test_rows}    test = pd.concat([test, items_frame(test[KEY], TEST_ITEMS)], axis=1)
     return labelled, holdout, test
 '''
 
@@ -392,5 +396,5 @@ def render_load(spec: dict, task: dict) -> str:
     """The load block for ``spec``."""
     if spec.get("items") == "pixels":
         return header("load", spec) + _pixel_loader(spec, task) + footer("load")
-    body = _items_loader(spec, item_suffix(task)) if spec.get("items") else _table_loader(spec)
+    body = _items_loader(spec, item_suffix(task), bool(task.get("test_file"))) if spec.get("items") else _table_loader(spec)
     return header("load", spec) + body.lstrip("\n") + footer("load")
