@@ -18,7 +18,8 @@ from mle_star.lite.common import _load, write_mimic
 MIMICS = sorted(_load())
 FAST = [s for s in ("tabular-playground-series-may-2022", "aptos2019-blindness-detection",
                     "the-icml-2013-whale-challenge-right-whale-redux", "denoising-dirty-documents",
-                    "spooky-author-identification") if s in MIMICS]
+                    "spooky-author-identification", "detecting-insults-in-social-commentary", "mlsp-2013-birds")
+        if s in MIMICS]
 LOOPS = ["--num-candidates", "1", "--outer-loops", "1", "--inner-loops", "1", "--parallel-solutions", "1",
          "--ensemble-rounds", "1", "--quiet"]
 
