@@ -1,9 +1,11 @@
 """The Lite suite's table: every mimic through a small run (M=T=K=L=R=1), graded on its answers,
 beside the sample's score and the xgboost baseline ``mle-star bench`` runs.
 
-    python tests/lite_bench.py OUT_DIR [SLUG ...]
+    python tests/lite_bench.py OUT_DIR [SLUG ...] [--descriptions MLE_BENCH_CHECKOUT]
 
-writes OUT_DIR/lite.md (a markdown table) and OUT_DIR/lite.json."""
+writes OUT_DIR/lite.md (a markdown table) and OUT_DIR/lite.json. With ``--descriptions`` each
+mimic's description.md is replaced by the competition's real one (from a checkout of
+openai/mle-bench: ``mlebench/competitions/<slug>/description.md``), as a user's task would read."""
 
 from __future__ import annotations
 
@@ -28,12 +30,15 @@ def _grade(task: Path, submission: Path) -> float | None:
         return None
 
 
-def main(out: Path, only: list[str]) -> None:
+def main(out: Path, only: list[str], descriptions: Path | None = None) -> None:
     rows = []
     for slug in sorted(_load()):
         if only and slug not in only:
             continue
         task, run_dir = write_mimic(slug, out / slug), out / f"{slug}-run"
+        if descriptions is not None:
+            real = descriptions / "mlebench" / "competitions" / slug / "description.md"
+            (task / "public" / "description.md").write_text(real.read_text(encoding="utf-8"), encoding="utf-8")
         meta = json.loads((task / "task.json").read_text())
         start = time.time()
         code = subprocess.call([sys.executable, "-m", "mle_star.cli", "run", str(task), "--run-dir", str(run_dir),
@@ -65,4 +70,7 @@ def main(out: Path, only: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2:])
+    args = sys.argv[2:]
+    where = args.index("--descriptions") if "--descriptions" in args else None
+    checkout = Path(args[where + 1]) if where is not None else None
+    main(Path(sys.argv[1]), [a for i, a in enumerate(args) if where is None or i not in (where, where + 1)], checkout)
