@@ -24,10 +24,10 @@ from PIL import Image
 from scipy.io import wavfile
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 
-from mle_star.tools import inventory as inv_mod
 from mle_star.tools.inventory import (
     InventoryError,
     archive_facts,
+    archive_listing,
     audio_facts,
     count_rows,
     csv_facts,
@@ -36,6 +36,7 @@ from mle_star.tools.inventory import (
     open_table,
     take_inventory,
 )
+from mle_star.tools.inventory import records as json_records
 
 
 @pytest.fixture(scope="module")
@@ -199,8 +200,8 @@ def test_json_array_and_lines_with_nested_keys(tmp_path, diabetes):
 def test_large_json_array_is_sampled_not_counted(tmp_path, diabetes, monkeypatch):
     recs = records(diabetes)
     (tmp_path / "train.json").write_text(json.dumps(recs))
-    monkeypatch.setattr(inv_mod, "JSON_COUNT_LIMIT", 10_000)
-    monkeypatch.setattr(inv_mod, "JSON_PEEK", 20_000)
+    monkeypatch.setattr(json_records, "JSON_COUNT_LIMIT", 10_000)
+    monkeypatch.setattr(json_records, "JSON_PEEK", 20_000)
     facts = json_facts(tmp_path / "train.json")
     assert facts["n_records"] == "unknown"
     assert 0 < facts["n_sampled"] < len(recs)  # only the first ~20 kB were decoded
@@ -347,7 +348,7 @@ def test_tar_gz_and_unopened_formats(tmp_path, digits, cancer, monkeypatch):
     assert facts["n_members"] == 4 and facts["by_extension"] == {".wav": 3, ".csv": 1}
     assert facts["sample"]["member"] == "audio/clip0.wav"
     assert facts["sample"]["sample_rate"] == 8000
-    monkeypatch.setattr(inv_mod, "TAR_MAX_MEMBERS", 2)  # tar is read sequentially: bounded
+    monkeypatch.setattr(archive_listing, "TAR_MAX_MEMBERS", 2)  # tar is read sequentially: bounded
     partial = archive_facts(tmp_path / "audio.tar.gz")
     assert partial["n_members"] == 2 and partial["listing_complete"] is False
     (tmp_path / "extra.7z").write_bytes(b"7z\xbc\xaf\x27\x1c" + bytes(32))
