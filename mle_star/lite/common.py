@@ -68,7 +68,7 @@ def _load() -> dict[str, Mimic]:
 
 def write_mimic(slug: str, task_dir: Path, seed: int = 0) -> Path:
     """Write one competition's mimic (replacing an earlier one) and its task.json."""
-    from mle_star.examples import _write_task_json
+    from mle_star.examples.common import _write_task_json
 
     found = _load().get(slug)
     if found is None:

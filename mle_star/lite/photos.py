@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from mle_star.examples import _hex_ids, _split, _write_zip
+from mle_star.examples.common import _hex_ids, _split, _write_zip
 from mle_star.lite.common import Grading, mimic
 
 RGB = tuple[int, int, int]

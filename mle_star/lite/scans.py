@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from mle_star.examples import _hex_ids, _split, _wav_bytes, _write_zip
+from mle_star.examples.audio import _wav_bytes
+from mle_star.examples.common import _hex_ids, _split, _write_zip
 from mle_star.lite.common import Grading, mimic
 
 # ---------------------------------------------------------------- file formats

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from mle_star.examples import _split, _write_zip
+from mle_star.examples.common import _split, _write_zip
 from mle_star.lite.common import Grading, mimic
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mle_star.examples import _hex_ids, _split, _write_zip
+from mle_star.examples.common import _hex_ids, _split, _write_zip
 from mle_star.lite.common import Grading, mimic
 
 
