@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from mle_star.engineer.neural import CNN_CODE, estimator_entry, is_neural
+
 TREE_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "prior")
 SPARSE_FAMILIES = ("xgboost", "lightgbm", "linear")  # families that take TF-IDF matrices
 NAN_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb")  # families that handle missing numbers themselves
@@ -175,7 +177,8 @@ def render_model(spec: dict, estimator: str) -> str:
     early on a slice of its own training rows."""
     imports, entries = [], []
     for m in spec["models"]:
-        imp, cls, fixed = _ESTIMATORS[(m["family"], estimator)]
+        neural = is_neural(m["family"])
+        imp, cls, fixed = estimator_entry(estimator) if neural else _ESTIMATORS[(m["family"], estimator)]
         if imp not in imports:
             imports.append(imp)
         args = ", ".join([f"{k}={v!r}" for k, v in sorted(m["params"].items())] + ([fixed] if fixed else []))
@@ -184,7 +187,8 @@ def render_model(spec: dict, estimator: str) -> str:
         if seeds > 1 or stop:
             made = f"Bagged({made}, seeds={seeds}, stop={stop})"
         entries.append(f"        ({m['family']!r}, {made}, {float(m.get('weight', 1.0))!r}),")
-    body = ('def make_models() -> list:\n'
+    network = CNN_CODE + "\n\n" if any(is_neural(m["family"]) for m in spec["models"]) else ""
+    body = (network + 'def make_models() -> list:\n'
             '    """(family, estimator, blend weight) for every model in the blend."""\n'
             + "".join(f"    {imp}\n" for imp in imports) + "\n    return [\n" + "\n".join(entries) + "\n    ]\n")
     return header("model", spec) + body + footer("model")

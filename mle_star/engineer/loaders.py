@@ -181,6 +181,12 @@ def _image_features(spec: dict) -> str:
         f"    grey = np.asarray(rgb.convert(\"L\").resize(({size}, {size}), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0",
         "    parts = [grey.ravel()]",
     ]
+    if spec.get("grid"):  # the network's pixels come first, channel by channel
+        grid, source = int(spec["grid"]), "rgb" if int(spec.get("channels", 1)) == 3 else 'rgb.convert("L")'
+        lines[1] = lines[1][:-4] + f'; first the {grid}x{grid} pixel grid a network reads (GRID)."""'
+        lines += [f"    pixels = np.asarray({source}.resize(({grid}, {grid}), Image.Resampling.BILINEAR), "
+                  "dtype=np.float32) / 255.0",
+                  "    parts.insert(0, (pixels.transpose(2, 0, 1) if pixels.ndim == 3 else pixels).ravel())"]
     if spec.get("hog"):
         lines += [
             "    gy, gx = np.gradient(grey)",
@@ -271,6 +277,15 @@ def item_features(path: str) -> np.ndarray:
              [rms.mean(), rms.std(), rms.max(), np.log(rms.max() + 1e-10), zero_crossings.mean(), zero_crossings.std(),
               centroid.mean(), centroid.std(), duration, np.log(duration + 1e-6)]]
 '''
+    if spec.get("grid"):
+        grid = int(spec["grid"])
+        code += f'''    # first the spectrogram a network reads (GRID): log energies in {grid} log-spaced bands x {grid} time steps
+    edges = np.geomspace(freqs[1], rate / 2.0, {grid} + 1)
+    bands = np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) for lo, hi in zip(edges[:-1], edges[1:])], axis=1)
+    steps = np.linspace(0, len(bands) - 1, {grid})
+    spectrogram = np.stack([np.interp(steps, np.arange(len(bands)), band) for band in np.log(bands + 1e-10).T])
+    parts.insert(0, spectrogram.ravel())
+'''
     if deltas:
         code += '''    change = np.diff(log_energy, axis=0) if len(log_energy) > 1 else np.zeros_like(log_energy)
     parts += [np.abs(change).mean(axis=0), change.std(axis=0)]  # how fast each band's energy moves
@@ -293,6 +308,16 @@ def item_features(path: str) -> np.ndarray:
 '''
 
 
+def _grid_constant(spec: dict) -> str:
+    """``GRID``, the shape of the pixel grid (or spectrogram) that leads each row, for a network."""
+    if not spec.get("grid") or spec.get("readable", True) is False:
+        return ""
+    grid, channels = int(spec["grid"]), int(spec.get("channels", 1)) if spec.get("items") == "image" else 1
+    what = "pixels: channels, height, width" if spec.get("items") == "image" else "spectrogram: 1, bands, time steps"
+    return (f"GRID = {(channels, grid, grid)!r}  # the {what}: the first columns of each row, where a network\n"
+            "# finds them (the item features come before the table's columns)\n\n\n")
+
+
 def _items_loader(spec: dict, suffix: str, test_table: bool = False) -> str:
     readers, read = _reader_code(spec | {"joins": []})
     if spec.get("readable", True) is False:
@@ -306,7 +331,9 @@ def _items_loader(spec: dict, suffix: str, test_table: bool = False) -> str:
     test_rows = (f"    test = {read}(TEST).reset_index(drop=True)\n    if KEY not in test.columns:\n"
                  "        test = test.rename(columns={ID: KEY})\n" if test_table else
                  "    test = pd.read_csv(SAMPLE, dtype={ID: str})[[ID]].rename(columns={ID: KEY})\n")
-    return readers + "\n\n" + features + f'''
+    grid = _grid_constant(spec)
+    first = (lambda table, items: f"{items}, {table}") if grid else (lambda table, items: f"{table}, {items}")
+    return readers + "\n\n" + grid + features + f'''
 
 def items_frame(ids, where: tuple[str, str]) -> pd.DataFrame:
     """One row of features per item id (the file of an id is folder/pattern)."""
@@ -325,12 +352,12 @@ def load_data() -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     labelled = labelled[labelled[LABELS].notna().all(axis=1)].reset_index(drop=True)
     if SUBSAMPLE and len(labelled) > SUBSAMPLE:  # while searching, a random subsample for speed
         labelled = labelled.sample(n=SUBSAMPLE, random_state=SEED).reset_index(drop=True)
-    labelled = pd.concat([labelled, items_frame(labelled[KEY], TRAIN_ITEMS)], axis=1)
+    labelled = pd.concat([{first("labelled", "items_frame(labelled[KEY], TRAIN_ITEMS)")}], axis=1)
     holdout = None
     if HOLDOUT:
         holdout = {read}(HOLDOUT)
-        holdout = pd.concat([holdout, items_frame(holdout[KEY], TRAIN_ITEMS)], axis=1)
-{test_rows}    test = pd.concat([test, items_frame(test[KEY], TEST_ITEMS)], axis=1)
+        holdout = pd.concat([{first("holdout", "items_frame(holdout[KEY], TRAIN_ITEMS)")}], axis=1)
+{test_rows}    test = pd.concat([{first("test", "items_frame(test[KEY], TEST_ITEMS)")}], axis=1)
     return labelled, holdout, test
 '''
 

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mle_star.engineer.neural import cnn_params, is_neural
+
 BOOSTED = ("xgboost", "lightgbm", "catboost", "hgb")  # families whose trees are grown in rounds
 FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "linear", "prior")
 MODULES = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
@@ -138,6 +140,8 @@ def default_params(family: str, task: dict) -> dict[str, Any]:
         return {"alpha": 1.0} if regression else {"C": 1.0}
     if family == "prior":
         return {}
+    if is_neural(family):
+        return cnn_params(task, size.rows)
     raise ValueError(f"unknown model family '{family}'")
 
 

@@ -20,6 +20,7 @@ from mle_star.engineer.blocks import (
     render_target,
 )
 from mle_star.engineer.loaders import default_load, render_load
+from mle_star.engineer.neural import NEURAL_MODALITIES, grid_spec, is_neural
 from mle_star.engineer.params import default_model, default_params, usable
 from mle_star.engineer.shapes import shape_of
 
@@ -51,6 +52,17 @@ def default_recipe(task: dict, family: str) -> Recipe:
         log_metric = "rmsle" in task["metric"]
         recipe["target"] = {"transform": "log1p" if positive and log_metric else "none"}
     recipe["model"] = {"models": [default_model(usable(family), task)]}
+    return with_grid(recipe)
+
+
+def with_grid(recipe: Recipe) -> Recipe:
+    """The recipe with a pixel grid in its image/audio loader when a network is in the blend:
+    the network reads the grid, the other models read it beside their own features."""
+    load = recipe.get("load") or {}
+    models = (recipe.get("model") or {}).get("models") or []
+    if any(is_neural(m.get("family", "")) for m in models) and load.get("items") in NEURAL_MODALITIES \
+            and load.get("readable", True) is not False and not load.get("grid"):
+        recipe = recipe | {"load": load | grid_spec(load["items"])}
     return recipe
 
 
@@ -104,7 +116,8 @@ def render_solution(task: dict, recipe: Recipe, *, final: bool = False, subsampl
     """A complete, runnable solution script for ``task`` from ``recipe`` (see ``solution``)."""
     from mle_star.engineer.solution import render_solution as render
 
-    return render(task, complete(task, recipe, _first_family(recipe)), final=final, subsample=subsample, seed=seed)
+    full = with_grid(complete(task, recipe, _first_family(recipe)))
+    return render(task, full, final=final, subsample=subsample, seed=seed)
 
 
 def _first_family(recipe: Recipe) -> str:

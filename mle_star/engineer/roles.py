@@ -23,6 +23,7 @@ from mle_star.engineer.ensemble import (
 )
 from mle_star.engineer.leakage import find_leak, fix_leak
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
+from mle_star.engineer.neural import NEURAL_FAMILIES, neural_card, neural_name, neural_task
 from mle_star.engineer.params import available, size_of, usable
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
@@ -92,6 +93,12 @@ def family_of(model_name: str) -> str:
     return "xgboost"
 
 
+def family_for(model_name: str, task: dict) -> str:
+    """The family a model's name stands for in this task: a convolutional network's name is the
+    neural family where the workbench has torch and the items are images or audio clips."""
+    return NEURAL_FAMILIES[0] if neural_name(model_name) and neural_task(task) else family_of(model_name)
+
+
 def _script_recipe(p: RoleInputs, code: str) -> dict:
     recipe = parse_recipe(code)
     first = (recipe.get("model") or {}).get("models", [{}])[0].get("family", "xgboost")
@@ -144,9 +151,13 @@ def retriever(p: RetrieverInputs) -> str:
         order.remove("catboost")
         last.append("catboost")
     results = [c.model_dump() for c in p.search_results]
+    card = neural_card(task)
+    if card is not None:  # torch in the workbench: a network leads the image and audio paths
+        order = [NEURAL_FAMILIES[0]] + order
+        results = [card] + [c for c in results if c["model_name"] != card["model_name"]]
     picked: list[dict] = []
     for family in path_families(order, path, p.settings.paths, m) + last:
-        card = next((c for c in results if c not in picked and family_of(c["model_name"]) == family), None)
+        card = next((c for c in results if c not in picked and family_for(c["model_name"], task) == family), None)
         if card is not None:
             picked.append(card)
     rest = [c for c in results if c not in picked]
@@ -155,7 +166,7 @@ def retriever(p: RetrieverInputs) -> str:
 
 
 def init_coder(p: InitCoderInputs) -> str:
-    family = usable(family_of(p.candidate.model_name))
+    family = usable(family_for(p.candidate.model_name, task_dict(p)))
     return code_reply(_render(p, complete(task_dict(p), {}, family)))
 
 
