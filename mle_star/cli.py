@@ -1,4 +1,5 @@
-"""Command line: ``mle-star run TASK_DIR``, ``mle-star resume RUN_DIR``, ``mle-star example NAME DIR``.
+"""Command line: ``mle-star run TASK_DIR``, ``mle-star resume RUN_DIR``, ``mle-star example NAME DIR``,
+``mle-star workbench`` (what scripts will have) and ``mle-star weights fetch NAME...``.
 
 Exit codes: 0 a valid submission was written; 1 the run finished without one; 2 bad input.
 """
@@ -61,6 +62,9 @@ def add_context_flags(p: argparse.ArgumentParser, only: set[str] | None = None) 
         help_text = f"{f.metadata['doc']} (default: {default!r})"
         if kind is bool:
             p.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction, help=help_text)
+        elif f.metadata.get("repeat"):
+            p.add_argument(*names, dest=f.name, action="append", metavar=f.name.split("_")[-1].upper(),
+                           help=help_text)
         else:
             choices = [c for c in f.metadata.get("choices", ()) if c] or None
             p.add_argument(*names, dest=f.name, type=kind, choices=choices, help=help_text)
@@ -117,6 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default 0)")
     example.add_argument("--force", action="store_true", help="write into a non-empty folder, replacing the "
                                                               "example's own files (nothing else is touched)")
+    bench_env = sub.add_parser("workbench", help="what scripts will have, measured inside the sandbox: Python, ML "
+                                                 "packages, cores, memory, GPUs, cached weights, network")
+    add_context_flags(bench_env, only={"script_python", "weights_dir", "script_network", "sandbox", "max_parallel",
+                                       "script_memory_gb", "script_timeout"})
+    bench_env.add_argument("--json", action="store_true", help="the facts as JSON (as run.json records them)")
+    weights = sub.add_parser("weights", help="pretrained weights for scripts, kept where the sandbox can read them")
+    weights_sub = weights.add_subparsers(dest="weights_command", required=True)
+    fetch = weights_sub.add_parser(
+        "fetch", help="download Hugging Face hub models into the weights folder (outside the sandbox; needs "
+                      "huggingface_hub and internet, so it is not exercised by mle-star's tests)")
+    fetch.add_argument("names", nargs="+", metavar="NAME", help="hub ids, e.g. prajjwal1/bert-tiny")
+    fetch.add_argument("--weights-dir", dest="weights_dir",
+                       help="the cache to fill (default: HF_HUB_CACHE, else HF_HOME/hub, else "
+                            "~/.cache/huggingface/hub); point --weights-dir at the same folder when running")
     return parser
 
 
@@ -155,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "bench":
             return bench(args)
+        if args.command == "workbench":
+            return workbench(args)
+        if args.command == "weights":
+            return weights_fetch(args.names, args.weights_dir)
         if args.command == "report":
             from mle_star.report import rewrite_report
 
@@ -197,10 +219,50 @@ def _write_example(name: str, out: Path, seed: int, force: bool) -> Path:
     return out
 
 
+def context_overrides(args: argparse.Namespace) -> dict:
+    """The Context settings given on the command line (a repeated flag's values joined by os.pathsep)."""
+    overrides = {f.name: getattr(args, f.name, None) for f in fields(Context)}
+    return {k: os.pathsep.join(v) if isinstance(v, list) else v for k, v in overrides.items()}
+
+
+def workbench(args: argparse.Namespace) -> int:
+    """``mle-star workbench``: the probe a run makes, printed (or as JSON)."""
+    from mle_star.tools.sandbox import SandboxUnavailable
+    from mle_star.tools.workbench import WorkbenchError, measure, render
+
+    try:
+        ctx = Context.from_env(**context_overrides(args))
+        ctx.validate()
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, WorkbenchError):
+            return _fail(str(exc))
+        return _fail(f"bad configuration: {exc}")
+    try:
+        facts = measure(ctx)
+    except (WorkbenchError, SandboxUnavailable) as exc:
+        return _fail(str(exc))
+    print(json.dumps(facts, indent=1) if args.json else render(facts))
+    return EXIT_OK
+
+
+def weights_fetch(names: list[str], target: str | None) -> int:
+    from mle_star.tools.workbench import WorkbenchError, fetch, hub_cache_default
+
+    where = os.path.abspath(os.path.expanduser(target)) if target else hub_cache_default()
+    try:
+        paths = fetch(names, where)
+    except WorkbenchError as exc:
+        return _fail(str(exc))
+    for name, path in zip(names, paths, strict=True):
+        print(f"{name}: {path}")
+    print(f"scripts see them with: --weights-dir {where}")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     from mle_star.tools.intake import TaskError, default_run_dir, read_task
 
-    overrides = {f.name: getattr(args, f.name, None) for f in fields(Context)}
+    overrides = context_overrides(args)
     if args.role_model:
         overrides["role_models"] = ",".join(args.role_model)
     if args.time_limit is not None and args.spare_time is None:
@@ -327,7 +389,12 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     from mle_star.tools.executor import RayUnavailable, release
     from mle_star.tools.intake import TaskError
     from mle_star.tools.sandbox import SandboxUnavailable
+    from mle_star.tools.workbench import WorkbenchError, script_env
 
+    try:  # a bad --script-python or --weights-dir: one line, before the graph starts
+        script_env(ctx)
+    except WorkbenchError as exc:
+        return _fail(str(exc))
     if ctx.executor == "ray":  # a missing Ray or an unreachable cluster stops the run before any work
         try:
             from mle_star.tools.ray_executor import connect
@@ -349,6 +416,15 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
         ran = (run_dir / "executions.jsonl").read_text().splitlines()
         print(f"mle-star: resuming {run_dir.name}: {len(ran)} scripts already ran; finished ones are reused, "
               "not run again", file=sys.stderr)
+    if inputs is None and snapshot.tasks and snapshot.values.get("task"):
+        # Resume keeps the checkpoint's workbench facts (the prompts stay the same), but the
+        # interpreter must still serve scripts: probe it again before any script runs.
+        from mle_star.tools.workbench import measure
+
+        try:
+            measure(ctx)
+        except (WorkbenchError, SandboxUnavailable) as exc:
+            return _fail(str(exc))
     if inputs is None and not snapshot.tasks:
         print("mle-star: this run already finished", file=sys.stderr)
     else:
@@ -362,7 +438,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
                     break
                 progress.close()  # the panel must not draw over the reviewer's prompt
                 command = Command(resume={i.id: ask_reviewer(i.value) for i in pending})
-        except (TaskError, SandboxUnavailable, RayUnavailable) as exc:
+        except (TaskError, SandboxUnavailable, RayUnavailable, WorkbenchError) as exc:
             return _fail(str(exc))
         except ModelRefused as exc:
             return _fail(f"the model refused the request: {exc} (check the API key and the model id)")

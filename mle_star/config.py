@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 SandboxMode = Literal["auto", "bwrap", "none"]
 ExecutorKind = Literal["local", "ray"]
+NetworkMode = Literal["none", "allow"]
 
 
 def _cpu_count() -> int:
@@ -25,11 +26,12 @@ def _cpu_count() -> int:
 
 def setting(default: Any = MISSING, *, doc: str, flag: bool = True, presets: dict[str, Any] | None = None,
             choices: tuple[str, ...] = (), factory: Any = MISSING, minimum: float | None = None,
-            aliases: tuple[str, ...] = ()) -> Any:
+            aliases: tuple[str, ...] = (), repeat: bool = False) -> Any:
     """A Context field: its default, what it is for, whether the CLI shows it (and under which
-    extra flag names), its bench presets and the bounds ``validate`` enforces."""
+    extra flag names), its bench presets and the bounds ``validate`` enforces. ``repeat``: the
+    flag may be given several times, the values joined with os.pathsep (a list of folders)."""
     meta = {"doc": doc, "flag": flag, "presets": presets or {}, "choices": choices, "minimum": minimum,
-            "aliases": aliases}
+            "aliases": aliases, "repeat": repeat}
     if factory is not MISSING:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -91,6 +93,17 @@ class Context:
                                      choices=get_args(ExecutorKind))
     ray_address: str = setting("", doc="The Ray cluster to use with --executor ray (default: RAY_ADDRESS, else "
                                        "a local Ray instance).")
+    script_python: str = setting("", doc="The Python scripts run with (the workbench: e.g. a venv with torch); "
+                                         "'' is mle-star's own interpreter. Its folders are mounted read-only in "
+                                         "the sandbox; it must have numpy and pandas.")
+    weights_dir: str = setting("", doc="Folder of cached pretrained weights scripts may load offline (repeatable; "
+                                       "in the environment os.pathsep-separated); '' is the Hugging Face hub cache "
+                                       "and the torch hub cache where they exist, 'none' is no weights.",
+                               repeat=True)
+    script_network: NetworkMode = setting("none", doc="Network for scripts: 'none' (loopback only) or 'allow' "
+                                                      "(scripts share this machine's network: a model-written "
+                                                      "script can then reach anything this machine can).",
+                                          choices=get_args(NetworkMode))
     spare_time: bool = setting(False, doc="Keep refining past T outer steps while the time limit leaves room "
                                           "(the CLI turns it on when --time-limit is given).")
     subsample_rows: int = setting(30000, doc="Training rows used while searching.", minimum=1)

@@ -1,5 +1,10 @@
 """Prepare: read the task folder into facts, lay out the run's data (the agent's validation
-split, extracted archives), check the sandbox and the models, and set up the run directory."""
+split, extracted archives), check the sandbox, the workbench and the models, and set up the run
+directory. The workbench (the scripts' Python, cores, memory, GPUs, cached weights, network) is
+probed here, once per run and inside the sandbox, before any script; its facts become
+``task["workbench"]``, which every role's inputs carry. A resumed run keeps these facts from
+its checkpoint (the prompts stay the same, so the reply cache still answers); the CLI checks
+again on resume that the interpreter still works."""
 
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from mle_star.tools.code import ReplyError
 from mle_star.tools.dataview import prepare_run_data
 from mle_star.tools.files import atomic_write
 from mle_star.tools.intake import Intake, TaskError, default_run_dir, read_task, table_problem
-from mle_star.tools.sandbox import probe
+from mle_star.tools.sandbox import Sandbox, probe
+from mle_star.tools.workbench import NETWORK_WARNING, measure, summary
 
 
 def read_metric(ctx: Context, rec: Recorder, task: Task) -> Task:
@@ -58,8 +64,11 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     sandbox = probe(ctx.sandbox)  # raises SandboxUnavailable when 'bwrap' was required and cannot work
     if sandbox.warning:
         emit({"event": "notice", "text": f"WARNING: {sandbox.warning}"})
+    workbench = measure(ctx, sandbox)  # WorkbenchError (exit 2) before any script when it cannot serve
+    if ctx.script_network == "allow":
+        emit({"event": "notice", "text": NETWORK_WARNING})
     intake = read_task(state["task_dir"], state.get("metric"), state.get("lower_is_better"))
-    task = _run_data(intake, run_dir, ctx.seed)
+    task = _run_data(intake, run_dir, ctx.seed) | {"workbench": workbench}
     if not task["metric_implemented"] and state.get("lower_is_better") is None:
         task = read_metric(ctx, rec, task)
     started = state.get("started") or time.time()
@@ -67,6 +76,7 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     models = {role: model_id(ctx, role) for role in ROLES}
     if ctx.model == "auto" and OFFLINE in models.values():
         emit({"event": "notice", "text": "no GOOGLE_API_KEY set: the offline engineer answers every role"})
+    emit({"event": "notice", "text": f"workbench: {summary(workbench)}"})
     emit({"event": "task", "name": task["name"], "metric": task["metric_title"], "type": task["task_type"],
           "lower_is_better": task["lower_is_better"], "run_dir": run_dir, "modality": task["modality"],
           "scoring": task["scoring"]})
@@ -77,4 +87,12 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
                              f"scores {task['scoring']}; sandbox: {sandbox.describe()}",
                       task=task, run_dir=run_dir, started=started, started_cpu=started_cpu or [], deadline=started + ctx.time_limit,
                       metric=task["metric"], lower_is_better=task["lower_is_better"], models=models,
-                      sandbox=sandbox.describe() + (f" - {sandbox.warning}" if sandbox.warning else ""))
+                      sandbox=_contained(sandbox, ctx))
+
+
+def _contained(sandbox: Sandbox, ctx: Context) -> str:
+    """How scripts were contained, for run.json and the report (a shared network said loudly)."""
+    text = sandbox.describe() + (f" - {sandbox.warning}" if sandbox.warning else "")
+    if ctx.script_network == "allow":
+        text = text.replace("; no network;", "; NETWORK SHARED WITH THE HOST;") + f" - {NETWORK_WARNING}"
+    return text

@@ -29,7 +29,12 @@ def search_query(task: Task) -> str:
 def retriever(state: PathState, runtime: Runtime[Context]) -> dict:
     ctx, task = runtime.context, state["task"]
     rec = Recorder("retriever", state["path_id"])
-    backend, results = search_models(search_query(task))
+    workbench = task.get("workbench")
+    # Cached pretrained models come first where the workbench can run them (torch is there) and
+    # the task is one they are for (images, audio, text); a table's paths keep their trees.
+    deep = task["modality"] != "tabular" or bool(task.get("text_columns"))
+    weights = list(workbench["weights"]) if deep and workbench and workbench["packages"].get("torch") else []
+    backend, results = search_models(search_query(task), weights=[dict(w) for w in weights])
     cards = [ModelCard(model_name=r["model_name"], example_code=r["example_code"]) for r in results]
     inputs = RetrieverInputs(task=task, settings=settings(ctx, state["path_id"]), search_results=cards,
                              num_candidates=ctx.num_candidates)

@@ -30,6 +30,7 @@ from mle_star.tools.code import (
     replace_block,
 )
 from mle_star.tools.scoring import sample_order
+from mle_star.tools.workbench import machine_facts, missing_module
 
 PAYLOAD_KEY = "mle_star"  # where a request carries {"role": name, "inputs": {...}}
 
@@ -84,7 +85,13 @@ def task_fields(inputs: RoleInputs) -> dict[str, Any]:
         "columns": ", ".join([task["id_column"], *task["target_columns"]]),
         "rules": script_rules(task, inputs.settings, final=False),
         "final_rules": script_rules(task, inputs.settings, final=True),
+        "machine": machine(task, inputs.settings),
     }
+
+
+def machine(task: Task, settings: Settings) -> str:
+    """What every script runs on (bounded): hardware, time per script, packages, cached weights."""
+    return machine_facts(task.get("workbench"), settings.script_timeout)
 
 
 def shown_history(history: list[PlanScore]) -> str:
@@ -186,7 +193,7 @@ def script_rules(task: Task, settings: Settings, final: bool = False) -> str:
               "labelled rows.",
               "- Do not use try/except to hide errors, and do not call exit().",
               "- Answer with one complete, self-contained Python script in a single ```python code block."]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + machine(task, settings)
 
 
 # -- the role declaration ----------------------------------------------------------------------
@@ -292,8 +299,12 @@ RETRIEVER: Role[RetrieverInputs, list[ModelCard]] = Role(
 # Search results
 {search_results}
 
+# Where the scripts will run
+{machine}
+
 # Task
-List {num_candidates} recent effective models, with example code, that could win this competition.
+List {num_candidates} recent effective models, with example code, that could win this competition and that
+this machine can train within the time per script (only installed packages, cached weights).
 Answer with a JSON list in a ```json block:
 [{{"model_name": "...", "example_code": "..."}}, ...]""",
     inputs=RetrieverInputs,
@@ -445,7 +456,8 @@ ABLATION: Role[AblationInputs, str] = Role(
 Write an ablation study script: identify 2-3 parts of the solution and, for each, run a variant
 of the full solution with that part removed or replaced, printing each variant's validation
 score. Do not repeat earlier ablations. Print 'Final Validation Performance: <baseline score>'
-at the end. Read data from ./input/. Answer with one ```python code block.""",
+at the end. Read data from ./input/. Answer with one ```python code block.
+{machine}""",
     inputs=AblationInputs,
     render=lambda i: {"code": i.code, "score": i.score, "previous": "\n\n".join(i.previous_summaries) or "(none)"},
     parse=_code,
@@ -567,7 +579,8 @@ REFINER_CODER: Role[RefinerCoderInputs, str] = Role(
 
 # Task
 Rewrite the code block following the plan. Return only the new code block (not the whole
-script) in one ```python block; it must fit where the old block was.""",
+script) in one ```python block; it must fit where the old block was.
+{machine}""",
     inputs=RefinerCoderInputs,
     render=lambda i: {"code_block": i.code_block, "plan": i.plan},
     parse=_block,
@@ -750,7 +763,8 @@ LEAKAGE_FIXER: Role[LeakageFixInputs, str] = Role(
 
 # Task
 Rewrite the preprocessing block so that only training rows are used to fit anything.
-Return only the fixed block in one ```python block.""",
+Return only the fixed block in one ```python block.
+{machine}""",
     inputs=LeakageFixInputs,
     render=lambda i: {"code": i.code, "code_block": i.code_block},
     parse=_block,
@@ -766,6 +780,17 @@ class DebuggerInputs(RoleInputs):
     kind: str  # what the script is (solution, ablation, ensemble, submission)
 
 
+def missing_package(inputs: DebuggerInputs) -> str:
+    """On ``No module named 'X'``: X is not installed and cannot be, and what is installed."""
+    module = missing_module(inputs.error)
+    if not module:
+        return ""
+    wb = inputs.task.get("workbench")
+    have = ", ".join(n for n, v in (wb["packages"] if wb else {}).items() if v) or "see the machine facts below"
+    return (f"\nThe package '{module}' is NOT installed and cannot be installed (no pip, no network). Rewrite the "
+            f"script without it, using only installed packages ({have}).\n")
+
+
 DEBUGGER: Role[DebuggerInputs, str] = Role(
     name="debugger",
     does="Fixes a script from its code and the tail of its error.",
@@ -776,12 +801,12 @@ DEBUGGER: Role[DebuggerInputs, str] = Role(
 
 # Error
 {error}
-
+{missing}
 # Task
 Fix the script so that it runs and prints 'Final Validation Performance: <float>'.
 {rules}""",
     inputs=DebuggerInputs,
-    render=lambda i: {"code": i.code, "error": i.error},
+    render=lambda i: {"code": i.code, "error": i.error, "missing": missing_package(i)},
     parse=_code,
     temperature=CHECK,
 )

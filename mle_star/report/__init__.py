@@ -61,6 +61,8 @@ def run_record(state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         "usage": state.get("usage", {}),
         "models": state.get("models", {}),
         "sandbox": state.get("sandbox"),
+        "workbench": task.get("workbench"),  # what scripts had, measured inside the sandbox
+        "script_network": ctx.script_network,
         "fallback": state.get("fallback"),
         "cost": estimate_cost(state.get("usage", {}).get("by_model", {}), ctx.prices_file),
         "timing": state.get("timing", {}),

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from mle_star.report.facts import Label, Ref, Sentence, Story, block_label, fmt, read_story, tidy
+from mle_star.tools.workbench import summary
 
 
 def _cell(value: object) -> str:
@@ -43,6 +44,7 @@ def render_story(story: Story) -> str:
         f"- models: {', '.join(sorted(set(r.get('models', {}).values()))) or 'n/a'}"
         + (f"; fallback: {r['fallback']}" if r.get("fallback") else ""),
         f"- sandbox: {r.get('sandbox')}",
+        f"- workbench: {summary(r.get('workbench'))}",
     ]
     if r.get("error"):
         lines += ["", f"**Error:** {r['error']}"]
@@ -50,6 +52,8 @@ def render_story(story: Story) -> str:
         lines += ["", f"**Unsolved:** {r['unsolved']}"]
     if r.get("sandbox") and not str(r["sandbox"]).startswith("bwrap"):
         lines += ["", f"**WARNING: scripts ran without the bubblewrap sandbox:** {r['sandbox']}"]
+    if r.get("script_network") == "allow":
+        lines += ["", "**WARNING: scripts shared this machine's network (--script-network allow).**"]
     if t.get("notes"):
         lines += ["", "## What the intake noticed", ""] + [f"- {note}" for note in t["notes"]]
     lines += ["", "## What happened", ""] + [f"- {_sentence(s)}" for s in story.summary]

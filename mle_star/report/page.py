@@ -30,6 +30,7 @@ from mle_star.report.facts import (
     tidy,
 )
 from mle_star.report.plot import score_plot
+from mle_star.tools.workbench import summary
 
 KIND_SHORT = {"candidate": "cand", "merge": "merge", "data_usage": "data", "ablation": "ablat",
               "refinement": "refine", "ensemble": "ens", "submission": "submit", "fallback": "fallback"}
@@ -108,6 +109,7 @@ class Page:
             ("estimated cost", f"${r['cost']['total_usd']:.4f}" + (f" (unpriced: {esc(', '.join(unpriced))})"
                                                                    if unpriced else "")),
             ("sandbox", esc(r.get("sandbox"))),
+            ("workbench", esc(summary(r.get("workbench")))),
         ]
         out = [f"<h1>mle-star run: {esc(t.get('name'))}</h1>", '<dl class="kv">']
         out += [f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows]
@@ -119,6 +121,9 @@ class Page:
         if r.get("sandbox") and not str(r["sandbox"]).startswith("bwrap"):
             out.append(f'<p class="warn"><b>WARNING: scripts ran without the bubblewrap sandbox:</b> '
                        f'{esc(r["sandbox"])}</p>')
+        if r.get("script_network") == "allow":
+            out.append('<p class="warn"><b>WARNING: scripts shared this machine\'s network '
+                       '(--script-network allow).</b></p>')
         if t.get("notes"):
             out.append("<details><summary>What the intake noticed</summary><ul>"
                        + "".join(f"<li>{esc(n)}</li>" for n in t["notes"]) + "</ul></details>")

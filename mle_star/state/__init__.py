@@ -70,6 +70,36 @@ class ImageTargets(TypedDict):
     base: int  # 1: the first pixel is <stem>_1_1
 
 
+class GpuFact(TypedDict):
+    name: str
+    memory_gb: float
+
+
+class WeightsEntry(TypedDict):
+    """A cached pretrained model scripts can load offline."""
+
+    name: str  # hf: the hub id (org/name) for from_pretrained; else the folder or file name
+    kind: Literal["hf", "torch_hub", "folder"]
+    size_mb: float
+    path: str  # the snapshot folder, checkpoint file or save_pretrained folder (same path in the sandbox)
+
+
+class Workbench(TypedDict):
+    """What scripts have, measured inside the sandbox (``mle_star.tools.workbench``)."""
+
+    python: str  # version
+    executable: str
+    packages: dict[str, str | None]  # None: not installed
+    cuda: bool  # torch sees CUDA
+    gpus: list[GpuFact]
+    cores: int  # threads a script is given
+    memory_gb: float  # memory a script may use
+    script_time_limit_s: int
+    weights: list[WeightsEntry]
+    network: Literal["none", "allow"]
+    notes: NotRequired[list[str]]
+
+
 Modality = Literal["tabular", "text", "json", "image", "audio", "other"]
 TaskType = Literal["binary", "multiclass", "regression", "multi_regression", "multilabel", "ordinal", "ranking"]
 
@@ -109,6 +139,7 @@ class Task(TypedDict):
     target_min: float | None
     notes: list[str]  # what the intake noticed and did (dropped NaN labels, extracted archives, ...)
     image_targets: NotRequired[ImageTargets]  # the targets are images, predicted per pixel
+    workbench: NotRequired[Workbench]  # the scripts' environment, probed once per run
 
 
 AttemptKind = Literal["candidate", "merge", "data_usage", "ablation", "refinement", "ensemble", "submission",

@@ -70,8 +70,11 @@ def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, s
         from mle_star.tools.ray_executor import RayExecutor
 
         return RayExecutor(run_dir, views, ctx, threads=threads)
+    from mle_star.tools.workbench import script_env
+
     return ScriptRunner(run_dir, views, sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
-                        max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads, workers=workers)
+                        max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads, workers=workers,
+                        script_env=script_env(ctx))
 
 
 def release(ctx: Context, run_dir: str | Path) -> None:

@@ -18,6 +18,15 @@ the graph asks for and Ray runs as many as the cluster's free resources allow (n
 after a second death, is in ``result.json`` ("ray"), in the error text the judge keeps, in the
 returned :class:`RayExecResult` (``worker_deaths``) and on the progress stream.
 
+The workbench (``--script-python``, ``--weights-dir``, ``--script-network``) travels as plain
+values: each worker runs scripts with the interpreter at that same path and mounts the same
+weights folders. So a worker needs, at the same absolute paths as the driver, the script Python
+with numpy, pandas and whatever the scripts import (a venv made the same way on every node, or
+one on a shared filesystem), and the weights folders (a shared cache, or ``mle-star weights
+fetch`` run on each node); plus mle-star itself and bubblewrap for the sandbox. The driver's
+workbench probe measures the driver's machine; a worker without that interpreter fails each
+script with a clear error.
+
 ``ray`` is imported only when this executor is used.
 """
 
@@ -50,6 +59,7 @@ from mle_star.tools.runner import (
     execution_digest,
 )
 from mle_star.tools.sandbox import Sandbox, SandboxMode
+from mle_star.tools.workbench import script_env
 
 INSTALL_HINT = "pip install 'mle-star[ray]'"
 DATA_ENV = "MLE_STAR_RAY_DATA"  # 'auto' (default) or 'object_store' (as if no worker saw the driver's files)
@@ -290,6 +300,7 @@ def _run_on_worker(spec: dict, refs: dict[str, Any]) -> dict:
 
     from mle_star.tools.runner import ScriptRunner, default_limits
     from mle_star.tools.sandbox import probe
+    from mle_star.tools.workbench import WorkbenchError, environment
 
     node = ray.util.get_node_ip_address()
     key, name = spec["run_key"], spec["name"]
@@ -315,8 +326,14 @@ def _run_on_worker(spec: dict, refs: dict[str, Any]) -> dict:
     limits = default_limits(max(1, cpu_count() // spec["threads"]), scratch)  # this node's RAM, shared like locally
     if spec["memory"]:
         limits = replace(limits, memory_bytes=spec["memory"])
+    bench = spec["script_env"]
+    try:
+        env = environment(bench["python"], os.pathsep.join(bench["weights"]) or "none",
+                          "allow" if bench["network"] else "none")
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"on Ray node {node}: {exc}") from None
     runner = ScriptRunner(scratch, {spec["view"]: local}, sandbox=sandbox, timeout=spec["timeout"], max_parallel=1,
-                          limits=limits, threads=spec["threads"])
+                          limits=limits, threads=spec["threads"], script_env=env)
     record = scratch / "scripts" / name
     _rmtree(record)  # never the scratch cache: the driver decided this must run
     result = runner.run(spec["code"], name, view=spec["view"], timeout=spec["timeout"],
@@ -358,6 +375,7 @@ class RayExecutor:
         self.threads = threads or script_threads(ctx)
         self.memory = int(ctx.script_memory_gb * GiB) if ctx.script_memory_gb > 0 else None
         self.sandbox = worker_sandbox(ctx)
+        self.script_env = script_env(ctx)
         self.state = _run_state(self.run_dir)
 
     # -- public -----------------------------------------------------------------------------------
@@ -367,7 +385,8 @@ class RayExecutor:
         outputs = check_request(name, view, self.views, outputs)
         timeout = float(timeout or self.timeout)
         entries = self.views[view]
-        digest = execution_digest(code, timeout, view, entries, outputs, salt, self.sandbox.kind)  # workers' sandbox
+        digest = execution_digest(code, timeout, view, entries, outputs, salt,  # the workers' sandbox
+                                  self.sandbox.kind + self.script_env.key())
         record = self.run_dir / "scripts" / name
         cached = cached_result(record, digest)
         if cached is not None:
@@ -380,7 +399,8 @@ class RayExecutor:
             signed[entry] = (source, list(sig))
         spec = {"run_key": self.state.key, "name": name, "code": code, "view": view, "entries": signed,
                 "outputs": list(outputs), "timeout": timeout, "salt": salt, "sandbox": self.ctx.sandbox,
-                "threads": self.threads, "memory": self.memory, "object_store": self.data_mode == "object_store"}
+                "threads": self.threads, "memory": self.memory, "object_store": self.data_mode == "object_store",
+                "script_env": self.script_env.spec()}
         started = time.monotonic()
         deaths: list[str] = []
         while True:

@@ -39,7 +39,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mle_star.tools.sandbox import Sandbox, bwrap_invocation, python_layout, system_tool
+from mle_star.tools.sandbox import Sandbox, bwrap_invocation, system_tool
+from mle_star.tools.workbench import ScriptEnv, default_env
 
 SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
 _SCORE_LINE_RE = re.compile(rb"Final Validation Performance:[ \t]*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
@@ -685,7 +686,7 @@ class ScriptRunner:
 
     def __init__(self, run_dir: str | Path, views: dict[str, dict[str, str]], *, sandbox: Sandbox,
                  timeout: float = 1800.0, max_parallel: int = 1, limits: Limits | None = None,
-                 threads: int | None = None, workers: int = 1):
+                 threads: int | None = None, workers: int = 1, script_env: ScriptEnv | None = None):
         self.run_dir = Path(run_dir).absolute()
         self.views = {_check_name("view", view): {_check_entry(entry): os.path.abspath(src)
                                                     for entry, src in entries.items()}
@@ -695,6 +696,7 @@ class ScriptRunner:
         self.limits = limits or default_limits(max_parallel, self.run_dir)
         self.threads = threads or threads_per_script(max_parallel)
         self.workers = max(1, workers)  # MLE_STAR_WORKERS: fits a script may run at once (it runs alone)
+        self.script_env = script_env or default_env()  # the interpreter, weights and network scripts get
         self.run_key = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
         key = (str(self.run_dir), max_parallel)
         with self._lock:
@@ -707,7 +709,8 @@ class ScriptRunner:
         outputs = check_request(name, view, self.views, outputs)
         timeout = float(timeout or self.timeout)
         entries = self.views[view]
-        digest = execution_digest(code, timeout, view, entries, outputs, salt, self.sandbox.kind)
+        digest = execution_digest(code, timeout, view, entries, outputs, salt,
+                                  self.sandbox.kind + self.script_env.key())
         record = self.run_dir / "scripts" / name
         cached = cached_result(record, digest)
         if cached is not None:
@@ -765,9 +768,9 @@ class ScriptRunner:
         """Allow-list only: no API keys, nothing from the agent's environment but GPU choice/TZ."""
         threads = str(self.threads)
         env = {k: os.environ[k] for k in _ENV_PASS if k in os.environ}
-        env.update(python_layout()[1])
+        env.update(self.script_env.env)
         env.update(
-            PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", HOME=home,
+            PATH=f"{os.path.dirname(self.script_env.python)}:/usr/local/bin:/usr/bin:/bin", HOME=home,
             USER="sandbox", LOGNAME="sandbox", LANG="C.UTF-8", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", OMP_WAIT_POLICY="passive",
             OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
@@ -799,9 +802,11 @@ class ScriptRunner:
         if self.sandbox.kind == "bwrap":
             info_r, info_w = os.pipe()
             inv = bwrap_invocation(self.sandbox, workdir=workdir, inputs=self.views[view],
-                                   command=[sys.executable, "solution.py"], env=self._env("/workspace", marker),
-                                   supervisor=self._supervisor(timeout), tmp_bytes=self.limits.tmp_bytes,
-                                   info_fd=info_w)
+                                   command=[self.script_env.python, "solution.py"],
+                                   env=self._env("/workspace", marker), supervisor=self._supervisor(timeout),
+                                   tmp_bytes=self.limits.tmp_bytes, info_fd=info_w,
+                                   python_binds=self.script_env.python_binds, read_only=self.script_env.weights,
+                                   network=self.script_env.network)
             if not self.sandbox.userns:  # the script's fresh uid owns its work folder, nothing else
                 os.chown(workdir, inv.uid, inv.gid)
             try:
@@ -818,7 +823,7 @@ class ScriptRunner:
             chain = chain[:4]
         else:
             chain = []
-        command = chain + [sys.executable, "-I", "-S", "-c", _PDEATHSIG_SHIM, sys.executable, "solution.py"]
+        command = chain + [sys.executable, "-I", "-S", "-c", _PDEATHSIG_SHIM, self.script_env.python, "solution.py"]
         proc = subprocess.Popen(command, env=self._env(str(workdir), marker),
                                 preexec_fn=_none_preexec(self.limits, os.getpid()), **popen)
         return proc, None

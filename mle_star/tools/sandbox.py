@@ -26,6 +26,7 @@ This module only builds command lines and probes; :mod:`mle_star.tools.runner` o
 from __future__ import annotations
 
 import functools
+import json
 import os
 import secrets
 import shutil
@@ -37,7 +38,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 SandboxMode = Literal["auto", "bwrap", "none"]
 
@@ -49,6 +50,9 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Not passwd/group/hosts/nsswitch: those are synthesized (the host's would list its users).
 ETC_KEEP = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "timezone",
             "fonts", "matplotlibrc")
+# With --script-network allow: what a script needs to resolve names and check TLS certificates.
+NETWORK_ETC = ("resolv.conf", "ssl", "ca-certificates", "ca-certificates.conf", "gai.conf", "services",
+               "protocols")
 NONE_WARNING = ("sandbox 'none': scripts are NOT contained; they run with this process's user and "
                 "can read and write anything it can (other runs, the task's private files, API keys "
                 "in /proc, the network)")
@@ -121,43 +125,86 @@ def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-@functools.lru_cache(maxsize=1)
-def python_layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """Folders that make up this Python (mounted read-only at the same paths) and the env vars
+class InterpreterUnusable(RuntimeError):
+    """The script interpreter cannot even describe itself; ``str()`` is one line saying why."""
+
+
+# Run by a script interpreter (outside the sandbox) to say where it lives: nothing is imported
+# but the standard library, so a broken environment still answers.
+_LAYOUT_CODE = ("import json, site, sys\n"
+                "print(json.dumps({'prefixes': [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],"
+                " 'executable': sys.executable, 'path': sys.path,"
+                " 'user_site': site.getusersitepackages() if site.ENABLE_USER_SITE else '',"
+                " 'user_base': site.getuserbase()}))\n")
+
+
+def _describe_interpreter(python: str) -> dict:
+    """The interpreter's own prefixes and sys.path, asked from it (a venv knows its base)."""
+    try:
+        proc = subprocess.run([python, "-c", _LAYOUT_CODE], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InterpreterUnusable(f"the script Python {python} cannot be started ({exc})") from None
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        detail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1][:200]
+        raise InterpreterUnusable(f"the script Python {python} does not run: {detail}") from None
+
+
+@functools.lru_cache(maxsize=8)
+def python_layout(python: str | None = None) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Folders that make up a Python (mounted read-only at the same paths) and the env vars
     that let the sandboxed interpreter find site folders outside them.
 
-    The prefixes (venv and base interpreter) plus site-packages folders on sys.path outside
-    them (``pip install --user``). Never an arbitrary sys.path entry: the mle-star checkout or
+    ``python`` is the script interpreter (default: this one); another interpreter is asked for
+    its own prefixes (a venv names its base) and sys.path. The prefixes plus site-packages
+    folders on sys.path outside them (``pip install --user``, a ``.pth`` that adds another
+    environment's site-packages). Never an arbitrary sys.path entry: the mle-star checkout or
     an editable install's source stays out unless it lives inside a prefix.
     """
+    info: dict[str, Any]
+    if python is None or python == sys.executable:
+        info = {"prefixes": [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],
+                "executable": sys.executable, "path": sys.path,
+                "user_site": site.getusersitepackages() if site.ENABLE_USER_SITE else "",
+                "user_base": site.getuserbase()}
+    else:
+        info = _describe_interpreter(python)
     system = [os.path.realpath(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
     candidates: list[str] = []
-    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+    for prefix in info["prefixes"]:
         candidates += [os.path.abspath(prefix), os.path.realpath(prefix)]
-    exe = os.path.realpath(sys.executable)
-    if not _under(exe, candidates):
-        candidates.append(os.path.dirname(os.path.dirname(exe)))
+    for exe in {os.path.realpath(python or sys.executable), os.path.realpath(info["executable"] or sys.executable)}:
+        if not _under(exe, candidates):
+            candidates.append(os.path.dirname(os.path.dirname(exe)))
     env: dict[str, str] = {}
     extra_sites: list[str] = []
-    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else ""
-    for entry in sys.path:
+    for entry in info["path"]:
         if (entry and os.path.isdir(entry) and os.path.basename(entry) in ("site-packages", "dist-packages")
                 and not _under(os.path.realpath(entry), candidates + system)):
             candidates.append(entry)
-            if entry == user_site:
-                env["PYTHONUSERBASE"] = site.getuserbase()
+            if entry == info["user_site"]:
+                env["PYTHONUSERBASE"] = info["user_base"]
             else:
                 extra_sites.append(entry)
     if extra_sites:
         env["PYTHONPATH"] = os.pathsep.join(extra_sites)
+    return read_only_binds(candidates), tuple(sorted(env.items()))
+
+
+def read_only_binds(paths: Sequence[str]) -> tuple[str, ...]:
+    """Existing folders to mount read-only, outermost first, none inside another or a system
+    folder, never one that holds the whole home."""
+    system = [os.path.realpath(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
     home = os.path.realpath(Path.home())
     binds: list[str] = []
-    for path in sorted({p for p in candidates if p not in ("/", "") and os.path.isdir(p)}, key=len):
+    for path in sorted({p for p in paths if p not in ("/", "") and os.path.isdir(p)}, key=len):
         if _under(home, [os.path.realpath(path)]):
             continue  # never the whole home (a prefix that odd leaves Python broken: probe says so)
         if not _under(path, binds + system):
             binds.append(path)
-    return tuple(binds), tuple(sorted(env.items()))
+    return tuple(binds)
 
 
 def _gpu_devices() -> list[str]:
@@ -175,7 +222,9 @@ def _memfd(name: str, data: bytes) -> int:
 
 def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[str, str],
                      command: Sequence[str], env: Mapping[str, str], supervisor: Sequence[str] = (),
-                     tmp_bytes: int | None = None, info_fd: int | None = None) -> Invocation:
+                     tmp_bytes: int | None = None, info_fd: int | None = None,
+                     python_binds: Sequence[str] | None = None, read_only: Sequence[str] = (),
+                     network: bool = False) -> Invocation:
     """The bwrap command running ``command`` in ``workdir`` (mounted at /workspace).
 
     ``supervisor`` (e.g. ``timeout ... prlimit ... --``) runs before the drop to the script's
@@ -183,6 +232,9 @@ def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[s
     maps entry names to host paths mounted read-only at /workspace/input/<entry>; the folder
     ``workdir/input`` must exist (it is the mount point of a read-only tmpfs holding them).
     The options travel in a memfd (``--args``) so /proc/1/cmdline does not list host paths.
+    ``python_binds`` are the script interpreter's folders (default: this Python's), ``read_only``
+    more folders seen read-only at their own paths (pretrained weights); ``network`` shares the
+    host's network (and its resolver and CA certificates) instead of a loopback-only one.
     """
     if sandbox.kind != "bwrap" or not sandbox.binary:
         raise ValueError("bwrap_invocation needs a bwrap sandbox")
@@ -190,7 +242,7 @@ def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[s
         uid, gid = (os.getuid(), os.getgid()) if os.getuid() != 0 else (65534, 65534)
     else:
         uid = gid = UID_BASE + secrets.randbelow(UID_SPAN)
-    args: list[str] = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
+    args: list[str] = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", *([] if network else ["--unshare-net"]),
                        "--unshare-cgroup-try", "--hostname", HOSTNAME, "--die-with-parent", "--new-session"]
     if sandbox.userns:
         args += ["--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(gid)]
@@ -219,9 +271,17 @@ def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[s
         args += ["--ro-bind", str(conf), str(conf)]
     data_file("/etc/passwd", f"sandbox:x:{uid}:{gid}:mle-star sandbox:{WORKSPACE}:/usr/sbin/nologin\n")
     data_file("/etc/group", f"sandbox:x:{gid}:\n")
+    if network:  # name resolution and TLS for a script that may reach the network
+        for name in NETWORK_ETC:
+            path = f"/etc/{name}"
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            elif os.path.exists(path):
+                args += ["--ro-bind", path, path]
     data_file("/etc/hosts", f"127.0.0.1\tlocalhost {HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
     data_file("/etc/hostname", f"{HOSTNAME}\n")
-    data_file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files\n")
+    data_file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\n"
+                                     f"hosts: files{' dns' if network else ''}\n")
     args += ["--proc", "/proc", "--dev", "/dev"]
     gpus = _gpu_devices()
     for dev in gpus:
@@ -230,7 +290,8 @@ def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[s
         args += ["--ro-bind", "/sys", "/sys"]
     for dest in ("/tmp", "/dev/shm"):  # tmpfs pages are not in RLIMIT_AS: cap them separately
         args += ["--perms", "01777"] + (["--size", str(tmp_bytes)] if tmp_bytes else []) + ["--tmpfs", dest]
-    binds, _ = python_layout()
+    binds = list(python_layout()[0] if python_binds is None else python_binds)
+    binds += [p for p in read_only if not _under(p, binds)]
     made: set[str] = set()
     for path in binds:
         parents = list(Path(path).parents)[::-1][1:]  # '/', then down to the direct parent

@@ -102,8 +102,29 @@ def _terms(text: str) -> list[str]:
     return re.findall(r"[a-z][a-z0-9-]+", text.lower())
 
 
-def search_models(query: str, k: int = 8) -> tuple[str, list[dict]]:
-    """Model cards relevant to ``query``: ('tavily', results) or ('offline catalogue', cards)."""
+def weight_cards(weights: list[dict]) -> list[dict]:
+    """Cards for the pretrained models cached in the workbench (they load offline), each with the
+    line that loads it, so a retriever can rank them first."""
+    cards = []
+    for w in weights:
+        if w["kind"] == "hf":
+            code = (f"from transformers import AutoModel, AutoTokenizer  # cached: loads offline\n"
+                    f"model = AutoModel.from_pretrained({w['name']!r})")
+        elif w["kind"] == "torch_hub":
+            code = f"import torch  # torch hub checkpoint, cached\nstate = torch.load({w['path']!r}, map_location='cpu')"
+        else:
+            code = f"from transformers import AutoModel  # a save_pretrained folder\nmodel = AutoModel.from_pretrained({w['path']!r})"
+        cards.append({"model_name": f"Pretrained {w['name']} (cached weights, {w['kind']}, {w['size_mb']:g} MB)",
+                      "family": "pretrained", "tags": "pretrained cached weights fine-tune", "example_code": code})
+    return cards
+
+
+def search_models(query: str, k: int = 8, weights: list[dict] | None = None) -> tuple[str, list[dict]]:
+    """Model cards relevant to ``query``: ('tavily', results) or ('offline catalogue', cards);
+    the cached pretrained ``weights`` (the workbench's) come first in the results."""
+    if weights:
+        backend, found = search_models(query, k)
+        return backend + f" + {len(weights)} cached pretrained model(s) first", weight_cards(weights) + found
     if os.environ.get("TAVILY_API_KEY"):
         try:
             from tavily import TavilyClient
