@@ -65,6 +65,7 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     if sandbox.warning:
         emit({"event": "notice", "text": f"WARNING: {sandbox.warning}"})
     workbench = measure(ctx, sandbox)  # WorkbenchError (exit 2) before any script when it cannot serve
+    workbench.pop("others", None)  # hundreds of names: the listing's, not every state's and prompt's
     if ctx.script_network == "allow":
         emit({"event": "notice", "text": NETWORK_WARNING})
     intake = read_task(state["task_dir"], state.get("metric"), state.get("lower_is_better"))

@@ -97,6 +97,7 @@ class Workbench(TypedDict):
     script_time_limit_s: int
     weights: list[WeightsEntry]
     network: Literal["none", "allow"]
+    others: NotRequired[list[str]]  # other installed distributions (`mle-star workbench` only, not the task)
     notes: NotRequired[list[str]]
 
 

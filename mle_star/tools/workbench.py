@@ -50,6 +50,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("numpy", "pandas")  # every generated script reads its data with these
 DEEP = ("torch", "tensorflow", "jax")
 MAX_WEIGHTS = 40  # cached models listed (the task facts show fewer)
+MAX_OTHERS = 300  # other installed distributions named (by `mle-star workbench`, not in prompts)
 MAX_SCAN = 4000  # directory entries looked at per weights folder
 MAX_FACTS = 1100  # characters of the machine facts in a prompt
 PROBE_TIMEOUT = 180.0  # importing torch and starting CUDA can take a while on a cold disk
@@ -273,7 +274,7 @@ def find_weights(dirs: tuple[str, ...]) -> list[WeightsEntry]:
 # -- the probe, inside the sandbox --------------------------------------------------------------------------
 _PROBE = r'''
 import importlib.metadata as md, json, os, resource, shutil, subprocess, sys
-PACKAGES, REQUIRED, WEIGHTS = json.loads(sys.argv[1]) if len(sys.argv) > 1 else json.loads(open("spec.json").read())
+PACKAGES, REQUIRED, WEIGHTS, MAX_OTHERS = json.loads(sys.argv[1])
 out = {"python": sys.version.split()[0], "executable": sys.executable, "packages": {}, "errors": {},
        "cuda": False, "gpus": [], "weights_visible": [os.path.isdir(w) for w in WEIGHTS]}
 for name, dists in PACKAGES.items():
@@ -285,6 +286,13 @@ for name, dists in PACKAGES.items():
         except md.PackageNotFoundError:
             continue
     out["packages"][name] = version
+known = {d.lower().replace("_", "-") for dists in PACKAGES.values() for d in dists}
+others = set()
+for dist in md.distributions():
+    name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+    if name and name not in known:
+        others.add(name)
+out["others"] = sorted(others)[:MAX_OTHERS]
 for module in REQUIRED:
     try:
         __import__(module)
@@ -338,7 +346,7 @@ def measure(ctx: Context, sandbox: Any = None) -> Workbench:
     with tempfile.TemporaryDirectory(prefix="mle-star-workbench-") as tmp:
         runner = ScriptRunner(tmp, {"probe": {}}, sandbox=sandbox, timeout=PROBE_TIMEOUT, max_parallel=ctx.max_parallel,
                               limits=limits(ctx), threads=script_threads(ctx), script_env=env)
-        spec = json.dumps([PACKAGES, list(REQUIRED), list(env.weights)])
+        spec = json.dumps([PACKAGES, list(REQUIRED), list(env.weights), MAX_OTHERS])
         code = f"import sys\nsys.argv[1:] = [{spec!r}]\n" + _PROBE
         result = runner.run(code, "workbench", view="probe", outputs=("workbench.json",))
         facts_path = result.outputs.get("workbench.json")
@@ -359,6 +367,7 @@ def measure(ctx: Context, sandbox: Any = None) -> Workbench:
         "gpus": raw["gpus"], "cores": raw["cores"], "memory_gb": raw["memory_gb"],
         "script_time_limit_s": int(round(ctx.script_timeout)), "weights": weights, "network": ctx.script_network,
     }
+    facts["others"] = raw.get("others", [])
     if raw["errors"].get("torch"):
         facts["notes"] = [f"torch is installed but does not import: {raw['errors']['torch']}"]
     return facts
@@ -461,6 +470,8 @@ def render(wb: Workbench) -> str:
            "packages:"]
     width = max(len(n) for n in wb["packages"])
     out += [f"  {n.ljust(width)}  {v or 'missing'}" for n, v in wb["packages"].items()]
+    if wb.get("others"):
+        out.append(f"others:   {', '.join(wb.get('others', []))}")
     out.append("weights:" + ("" if wb["weights"] else " none found"))
     out += [f"  {w['name']} ({w['kind']}, {w['size_mb']:g} MB) {w['path']}" for w in wb["weights"]]
     out += [f"note:     {n}" for n in wb.get("notes", [])]
