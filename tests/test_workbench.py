@@ -361,3 +361,15 @@ def test_the_debugger_is_told_a_missing_module_cannot_be_installed(task_facts):
     assert "lightgbm" in prompt.split("cannot be installed", 1)[1]
     other = DEBUGGER.prompt(DebuggerInputs(task=task, code="x", error="ValueError: bad", kind="candidate"))
     assert "cannot be installed (no pip" not in other.split("# Task")[0]
+
+
+@pytest.mark.bad_input
+def test_weights_fetch_without_huggingface_hub_is_one_line(tmp_path, capsys):
+    """The download itself needs internet (not here); its refusal must still be one clear line."""
+    import importlib.util
+
+    if importlib.util.find_spec("huggingface_hub") is not None:
+        pytest.skip("huggingface_hub is installed: the download would need a network")
+    assert main(["weights", "fetch", "org/tiny", "--weights-dir", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "pip install huggingface_hub" in err
