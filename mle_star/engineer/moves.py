@@ -14,6 +14,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 from mle_star.engineer.blocks import SPARSE_FAMILIES
+from mle_star.engineer.neural import NEURAL_FAMILIES
 from mle_star.engineer.params import BOOSTED, available, default_model, size_of
 
 BAG = "bag_seeds"  # averaging seeds: proposed once plans stop helping
@@ -186,10 +187,48 @@ MOVES: list[Move] = [
 ]
 
 
+def _grow(family: str, param: str, factor: float, cap: float) -> Callable[[dict, dict], dict | None]:
+    """Scale one parameter of a family's models, never past ``cap``."""
+    def apply(spec: dict, task: dict) -> dict | None:
+        new = deepcopy(spec)
+        for m in _models(new):
+            if m["family"] == family and param in m["params"]:
+                value = m["params"][param]
+                m["params"][param] = type(value)(min(cap, round(value * factor, 6)))
+        return new if new != spec else None
+    return apply
+
+
+def _has_network(kind: str, spec: dict | None) -> bool:
+    """Whether a block is the neural path's: a network in the blend, or a loader with a grid."""
+    if not spec:
+        return False
+    if kind == "model":
+        return any(m.get("family") in NEURAL_FAMILIES for m in spec.get("models") or [])
+    return kind == "load" and bool(spec.get("grid"))
+
+
+# Moves for the neural path, proposed first for its blocks (and only there, so every other
+# task's plans stay as they were).
+NEURAL_MOVES: list[Move] = [
+    Move("model", "cnn_longer", "Train the network for twice as many epochs (its time budget still bounds the "
+         "training): a few epochs from scratch rarely converge.", _grow("cnn", "epochs", 2, 60)),
+    Move("model", "cnn_wider", "Double the network's channels per layer (up to 64): more filters for textures "
+         "and shapes.", _grow("cnn", "width", 2, 64)),
+    Move("model", "cnn_more_shift", "Shift the training images by up to four cells instead of two: a stronger "
+         "augmentation against overfitting.", _tune("cnn", shift=4)),
+    Move("load", "colour_grid", "Give the network the three colour channels of its pixel grid instead of grey "
+         "levels.", _items("image", channels=3)),
+    Move("load", "finer_grid", "Give the network a finer grid: 48 cells a side instead of 32.", _items("image", grid=48)),
+]
+
+
 SCALE_FACTORS = (0.5, 2.0, 0.25, 4.0, 0.75, 1.5)
 BOUNDS = {"subsample": (0.3, 1.0), "colsample_bytree": (0.2, 1.0), "max_features": (0.1, 1.0),
           "max_depth": (2, 16), "min_samples_leaf": (1, 50), "num_leaves": (4, 255), "min_child_samples": (2, 200),
-          "subsample_freq": (1, 1), "depth": (2, 10), "validation_fraction": (0.1, 0.1), "n_iter_no_change": (30, 30)}
+          "subsample_freq": (1, 1), "depth": (2, 10), "validation_fraction": (0.1, 0.1), "n_iter_no_change": (30, 30),
+          "epochs": (2, 60), "width": (8, 64), "batch_size": (16, 256), "shift": (0, 4)}
+UNSCALED = ("max_seconds",)  # a network's time budget follows the script's time limit, not a plan
 
 
 def _scale_move(family: str, param: str, factor: float) -> Move:
@@ -214,7 +253,7 @@ def _scale_moves(spec: dict | None) -> list[Move]:
     if not spec or "models" not in spec:
         return []
     return [_scale_move(m["family"], param, f) for f in SCALE_FACTORS for m in spec["models"]
-            for param in sorted(m["params"])]
+            for param in sorted(m["params"]) if param not in UNSCALED]
 
 
 def moves_for(kind: str, spec: dict | None = None, offset: int = 0) -> list[Move]:
@@ -222,7 +261,8 @@ def moves_for(kind: str, spec: dict | None = None, offset: int = 0) -> list[Move
     different orders), then generated ones so plans never run out."""
     fixed = [m for m in MOVES if m.kind == kind]
     shift = (2 * offset) % len(fixed) if fixed else 0
-    return fixed[shift:] + fixed[:shift] + (_scale_moves(spec) if kind == "model" else [])
+    neural = [m for m in NEURAL_MOVES if m.kind == kind] if _has_network(kind, spec) else []
+    return neural + fixed[shift:] + fixed[:shift] + (_scale_moves(spec) if kind == "model" else [])
 
 
 def find_move(kind: str, name: str) -> Move | None:
@@ -238,7 +278,7 @@ def find_move(kind: str, name: str) -> Move | None:
     if name.startswith("scale-"):
         family, param, factor = name.split("-", 1)[1].rsplit("-", 2)
         return _scale_move(family, param, float(factor)) if kind == "model" else None
-    return next((m for m in MOVES if m.kind == kind and m.name == name), None)
+    return next((m for m in MOVES + NEURAL_MOVES if m.kind == kind and m.name == name), None)
 
 
 def _compose(kind: str, name: str, parts: list[Move]) -> Move:
