@@ -138,7 +138,8 @@ _LAYOUT_CODE = ("import json, site, sys\n"
                 " 'user_base': site.getuserbase()}))\n")
 
 
-def _describe_interpreter(python: str) -> dict:
+@functools.lru_cache(maxsize=8)
+def describe_interpreter(python: str) -> dict:
     """The interpreter's own prefixes and sys.path, asked from it (a venv knows its base)."""
     try:
         proc = subprocess.run([python, "-c", _LAYOUT_CODE], capture_output=True, text=True, timeout=60,
@@ -170,7 +171,7 @@ def python_layout(python: str | None = None) -> tuple[tuple[str, ...], tuple[tup
                 "user_site": site.getusersitepackages() if site.ENABLE_USER_SITE else "",
                 "user_base": site.getuserbase()}
     else:
-        info = _describe_interpreter(python)
+        info = describe_interpreter(python)
     system = [os.path.realpath(d) for d in SYSTEM_DIRS if os.path.isdir(d)]
     candidates: list[str] = []
     for prefix in info["prefixes"]:

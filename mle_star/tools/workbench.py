@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mle_star.tools.sandbox import InterpreterUnusable, python_layout, read_only_binds
+from mle_star.tools.sandbox import (
+    InterpreterUnusable,
+    describe_interpreter,
+    python_layout,
+    read_only_binds,
+)
 
 if TYPE_CHECKING:
     from mle_star.config import Context
@@ -178,6 +183,11 @@ def environment(python: str = "", weights: str = "", network: str = "none") -> S
     """The ScriptEnv for these settings (bad ones: WorkbenchError with one line)."""
     exe = resolve_python(python)
     try:
+        if exe != sys.executable:
+            # What the interpreter calls itself: a venv's bin/python stays (it names the venv), a
+            # launcher such as a pyenv shim (a shell script that needs the home folder) is replaced
+            # by the real interpreter it starts.
+            exe = describe_interpreter(exe)["executable"] or exe
         binds, layout_env = python_layout(None if exe == sys.executable else exe)
     except InterpreterUnusable as exc:
         raise WorkbenchError(str(exc)) from None
