@@ -13,6 +13,11 @@ refinement can vary them:
   FFT, zero-crossing rate, RMS statistics, spectral centroid and duration; WAV read with
   ``scipy.io.wavfile``, AIFF/AIFC (as the right-whale challenge ships its clips) by a reader
   the script carries, since the standard library's ``aifc`` is gone from Python 3.13;
+- with ``"grid": n`` (the neural path, when the workbench has torch), images and audio clips
+  also yield an n x n grid ahead of those features: the thumbnail's pixels (``"channels"``: 1
+  grey, 3 colour) or a log-band spectrogram (bands x time steps); ``GRID`` names its shape and
+  the item features come before the table's columns, so a network finds the grid in the
+  first columns of each row;
 - image targets (one prediction per pixel): ``{"items": "pixels", "radius", "per_image"}`` — each
   pixel's (2r+1)^2 neighbourhood of grey levels and its statistics; training rows are a sample
   of ``per_image`` pixels of every training image, held-out and test rows every pixel;
@@ -279,6 +284,7 @@ def item_features(path: str) -> np.ndarray:
 '''
     if spec.get("grid"):
         grid = int(spec["grid"])
+        code = code.replace("duration of one clip.", f"duration of one clip; first a {grid}x{grid} spectrogram for a network.", 1)
         code += f'''    # first the spectrogram a network reads (GRID): log energies in {grid} log-spaced bands x {grid} time steps
     edges = np.geomspace(freqs[1], rate / 2.0, {grid} + 1)
     bands = np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) for lo, hi in zip(edges[:-1], edges[1:])], axis=1)
