@@ -78,6 +78,8 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     if ctx.model == "auto" and OFFLINE in models.values():
         emit({"event": "notice", "text": "no GOOGLE_API_KEY set: the offline engineer answers every role"})
     emit({"event": "notice", "text": f"workbench: {summary(workbench)}"})
+    for note in workbench.get("notes", []):
+        emit({"event": "notice", "text": f"WARNING: workbench: {note}"})
     emit({"event": "task", "name": task["name"], "metric": task["metric_title"], "type": task["task_type"],
           "lower_is_better": task["lower_is_better"], "run_dir": run_dir, "modality": task["modality"],
           "scoring": task["scoring"]})

@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -353,18 +353,36 @@ def measure(ctx: Context, sandbox: Any = None) -> Workbench:
 
     env = script_env(ctx)
     sandbox = sandbox or probe(ctx.sandbox)
-    with tempfile.TemporaryDirectory(prefix="mle-star-workbench-") as tmp:
-        runner = ScriptRunner(tmp, {"probe": {}}, sandbox=sandbox, timeout=PROBE_TIMEOUT, max_parallel=ctx.max_parallel,
-                              limits=limits(ctx), threads=script_threads(ctx), script_env=env)
-        spec = json.dumps([PACKAGES, list(REQUIRED), list(env.weights), MAX_OTHERS])
-        code = f"import sys\nsys.argv[1:] = [{spec!r}]\n" + _PROBE
-        result = runner.run(code, "workbench", view="probe", outputs=("workbench.json",))
-        facts_path = result.outputs.get("workbench.json")
-        if not result.ok or not facts_path:
-            tail = (result.stderr_tail.strip().splitlines() or [result.error or f"exit code {result.returncode}"])[-1]
-            raise WorkbenchError(f"the script Python {env.python} does not run inside the sandbox: {tail[:240]}")
-        raw = json.loads(Path(facts_path).read_text())
+    spec = json.dumps([PACKAGES, list(REQUIRED), list(env.weights), MAX_OTHERS])
+    code = f"import sys\nsys.argv[1:] = [{spec!r}]\n" + _PROBE
+
+    def run_probe(script_limits: Any) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="mle-star-workbench-") as tmp:
+            runner = ScriptRunner(tmp, {"probe": {}}, sandbox=sandbox, timeout=PROBE_TIMEOUT,
+                                  max_parallel=ctx.max_parallel, limits=script_limits, threads=script_threads(ctx),
+                                  script_env=env)
+            result = runner.run(code, "workbench", view="probe", outputs=("workbench.json",))
+            facts_path = result.outputs.get("workbench.json")
+            if not result.ok or not facts_path:
+                tail = (result.stderr_tail.strip().splitlines()
+                        or [result.error or f"exit code {result.returncode}"])[-1]
+                raise WorkbenchError(f"the script Python {env.python} does not run inside the sandbox: {tail[:240]}")
+            return dict(json.loads(Path(facts_path).read_text()))
+
+    notes: list[str] = []
+    raw = run_probe(limits(ctx))
     missing = {m: raw["errors"][m] for m in REQUIRED if m in raw["errors"]}
+    if missing and ctx.script_memory_gb > 0:
+        # The interpreter may be sound and the user's --script-memory-gb too small for numpy:
+        # that is the scripts' problem to report (they fail, the run submits its prior), not a
+        # broken workbench. Probe once more without the memory cap to tell the two apart.
+        unlimited = replace(limits(ctx), memory_bytes=None)
+        lifted = run_probe(unlimited)
+        if not any(m in lifted["errors"] for m in REQUIRED):
+            notes.append(f"{' and '.join(missing)} cannot be imported within --script-memory-gb "
+                         f"{ctx.script_memory_gb:g}: scripts will fail until the limit is raised")
+            raw = lifted | {"memory_gb": raw["memory_gb"]}
+            missing = {}
     if missing:
         why = "; ".join(f"{m}: {e}" for m, e in missing.items())
         raise WorkbenchError(f"the script Python {env.python} cannot import {' and '.join(missing)} inside the "
@@ -379,7 +397,9 @@ def measure(ctx: Context, sandbox: Any = None) -> Workbench:
     }
     facts["others"] = raw.get("others", [])
     if raw["errors"].get("torch"):
-        facts["notes"] = [f"torch is installed but does not import: {raw['errors']['torch']}"]
+        notes.append(f"torch is installed but does not import: {raw['errors']['torch']}")
+    if notes:
+        facts["notes"] = notes
     return facts
 
 
