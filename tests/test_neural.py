@@ -153,7 +153,10 @@ def test_a_network_blended_into_a_plain_image_script_gets_its_grid(task_dirs, tm
 
 # -- the scripts run with the workbench ----------------------------------------------------------
 
-@pytest.mark.parametrize("name,epochs", [("digits-zip", 6), ("audio-wav", 10)])
+# The image script also runs in the end-to-end test below; its own check (about 50 s on two
+# cores) is left to `pytest -m workbench` to keep CI near 30 minutes.
+@pytest.mark.parametrize("name,epochs", [pytest.param("digits-zip", 6, marks=pytest.mark.workbench),
+                                         ("audio-wav", 10)])
 def test_the_neural_script_trains_scores_and_submits(name, epochs, task_dirs, tmp_path):
     python = workbench_python()
     data = prepared(task_dirs(name), tmp_path / "run")
