@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mle_star.tools.intake import Intake
+from mle_star.tools.task.intake import Intake
 
 FRAMEWORKS = ("autogluon", "flaml")
 SUPPORTED_KINDS = {"label", "probability", "class_probabilities", "targets"}

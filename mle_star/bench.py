@@ -8,7 +8,7 @@ grader is any command: ``{submission}``, ``{task_dir}``, ``{competition}`` and `
 are filled in, and the last JSON object it prints with a ``score`` is the grade.
 
 With ``--executor ray`` every task's run is a Ray task with an equal share of the cluster and
-all of them run at once (:mod:`mle_star.tools.ray_bench`); grading and the baselines follow on
+all of them run at once (:mod:`mle_star.tools.execution.ray_bench`); grading and the baselines follow on
 this machine, each AutoML baseline given its task's wall time.
 
 The baseline is the offline engineer's first single-model XGBoost script for the task (the
@@ -28,10 +28,10 @@ from pathlib import Path
 
 from mle_star.automl import normalised, run_baseline
 from mle_star.config import Context
+from mle_star.tools.execution.sandbox import SandboxMode
 from mle_star.tools.files import atomic_write
-from mle_star.tools.intake import TaskError, data_folder, read_task
-from mle_star.tools.metrics import Metric
-from mle_star.tools.sandbox import SandboxMode
+from mle_star.tools.scoring.metrics import Metric
+from mle_star.tools.task.intake import TaskError, data_folder, read_task
 
 
 def find_tasks(tasks_dir: Path, only: list[str] | None = None) -> list[Path]:
@@ -90,11 +90,11 @@ def task_meta(task: Path) -> dict:
 def baseline(task: Path, out: Path, timeout: float, sandbox: SandboxMode) -> Path:
     """The engineer's first single-model XGBoost script, in final mode, run like any script."""
     from mle_star.engineer.baseline import baseline_script
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
-    from mle_star.tools.judge import FINAL
-    from mle_star.tools.runner import ScriptRunner, default_limits
-    from mle_star.tools.sandbox import probe
+    from mle_star.tools.execution.runner import ScriptRunner, default_limits
+    from mle_star.tools.execution.sandbox import probe
+    from mle_star.tools.scoring.judge import FINAL
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     data = prepare_run_data(read_task(task), out, seed=0)
     runner = ScriptRunner(out, data.views, sandbox=probe(sandbox), timeout=timeout, max_parallel=1,
@@ -174,7 +174,11 @@ def _agents_on_ray(tasks: list[Path], out_dir: Path, flags: list[str], address: 
     """Every task's ``mle-star run`` at once on the Ray cluster, each reserving an equal share of
     its CPUs and running that many scripts at a time: task name -> (exit code, wall seconds).
     A job whose every worker died has exit code None (its row is then invalid, not missing)."""
-    from mle_star.tools.ray_bench import ClusterJob, run_tasks_concurrently, share_of_cluster
+    from mle_star.tools.execution.ray_bench import (
+        ClusterJob,
+        run_tasks_concurrently,
+        share_of_cluster,
+    )
 
     share = share_of_cluster(len(tasks), address)
     run = ["{python}", "-m", "mle_star.cli"]

@@ -11,8 +11,8 @@ from typing import Any
 from mle_star import journal
 from mle_star.config import Context
 from mle_star.state import Attempt, MLEStarState, PathState
-from mle_star.tools.executor import final_workers
-from mle_star.tools.judge import INNER
+from mle_star.tools.execution.resources import final_workers
+from mle_star.tools.scoring.judge import INNER
 
 
 def time_left(state: Mapping[str, Any]) -> float:

@@ -227,8 +227,10 @@ def context_overrides(args: argparse.Namespace) -> dict:
 
 def workbench(args: argparse.Namespace) -> int:
     """``mle-star workbench``: the probe a run makes, printed (or as JSON)."""
-    from mle_star.tools.sandbox import SandboxUnavailable
-    from mle_star.tools.workbench import WorkbenchError, measure, render
+    from mle_star.tools.execution.environment import WorkbenchError
+    from mle_star.tools.execution.machine_facts import render
+    from mle_star.tools.execution.sandbox import SandboxUnavailable
+    from mle_star.tools.execution.workbench import measure
 
     try:
         ctx = Context.from_env(**context_overrides(args))
@@ -246,7 +248,7 @@ def workbench(args: argparse.Namespace) -> int:
 
 
 def weights_fetch(names: list[str], target: str | None) -> int:
-    from mle_star.tools.workbench import WorkbenchError, fetch, hub_cache_default
+    from mle_star.tools.execution.environment import WorkbenchError, fetch, hub_cache_default
 
     where = os.path.abspath(os.path.expanduser(target)) if target else hub_cache_default()
     try:
@@ -260,7 +262,7 @@ def weights_fetch(names: list[str], target: str | None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mle_star.tools.intake import TaskError, default_run_dir, read_task
+    from mle_star.tools.task.intake import TaskError, default_run_dir, read_task
 
     overrides = context_overrides(args)
     if args.role_model:
@@ -301,7 +303,7 @@ def run(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from mle_star.automl import FRAMEWORKS
     from mle_star.bench import run_bench
-    from mle_star.tools.executor import RayUnavailable
+    from mle_star.tools.execution.resources import RayUnavailable
 
     loops = PRESET_FIELDS
     unknown = [a for a in args.against.split(",") if a and a not in FRAMEWORKS]
@@ -322,7 +324,7 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def resume(run_dir: str, quiet: bool = False) -> int:
-    from mle_star.tools.intake import data_folder, fingerprint
+    from mle_star.tools.task.intake import data_folder, fingerprint
 
     path = Path(run_dir).resolve()
     saved = path / "cli.json"
@@ -386,10 +388,11 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     from mle_star.models import ModelRefused, ModelUnavailable
     from mle_star.state import MLEStarInput
     from mle_star.terminal import Progress
-    from mle_star.tools.executor import RayUnavailable, release
-    from mle_star.tools.intake import TaskError
-    from mle_star.tools.sandbox import SandboxUnavailable
-    from mle_star.tools.workbench import WorkbenchError, script_env
+    from mle_star.tools.execution.environment import WorkbenchError, script_env
+    from mle_star.tools.execution.executor import release
+    from mle_star.tools.execution.resources import RayUnavailable
+    from mle_star.tools.execution.sandbox import SandboxUnavailable
+    from mle_star.tools.task.intake import TaskError
 
     try:  # a bad --script-python or --weights-dir: one line, before the graph starts
         script_env(ctx)
@@ -397,7 +400,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
         return _fail(str(exc))
     if ctx.executor == "ray":  # a missing Ray or an unreachable cluster stops the run before any work
         try:
-            from mle_star.tools.ray_executor import connect
+            from mle_star.tools.execution.ray_executor import connect
 
             connect(ctx.ray_address)
         except RayUnavailable as exc:
@@ -419,7 +422,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
     if inputs is None and snapshot.tasks and snapshot.values.get("task"):
         # Resume keeps the checkpoint's workbench facts (the prompts stay the same), but the
         # interpreter must still serve scripts: probe it again before any script runs.
-        from mle_star.tools.workbench import measure
+        from mle_star.tools.execution.workbench import measure
 
         try:
             measure(ctx)

@@ -160,6 +160,19 @@ class Context:
             if meta.get("choices") and value not in meta["choices"]:
                 known = ", ".join(c for c in meta["choices"] if c)
                 raise ValueError(f"unknown {f.name} '{value}' (known: {known})")
-        from mle_star.models import parse_role_models
-
         parse_role_models(self.role_models)
+
+
+def parse_role_models(spec: str) -> dict[str, str]:
+    """'role=id,role=id' -> {role: id}; every role must be one the registry declares."""
+    from mle_star.prompts import ROLES  # the registry; prompts never import the settings
+
+    out = {}
+    for pair in (p.strip() for p in spec.split(",") if p.strip()):
+        role, sep, model = pair.partition("=")
+        if not sep or not role.strip() or not model.strip():
+            raise ValueError(f"role model '{pair}' is not ROLE=MODEL_ID")
+        if role.strip() not in ROLES:
+            raise ValueError(f"unknown role '{role.strip()}' in role models (roles: {', '.join(ROLES)})")
+        out[role.strip()] = model.strip()
+    return out

@@ -26,7 +26,7 @@ from functools import lru_cache
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from mle_star.config import Context
+from mle_star.config import Context, parse_role_models
 from mle_star.prompts import ROLES
 
 GEMINI = "google_genai:gemini-2.5-pro"
@@ -60,19 +60,6 @@ def use_model(model: BaseChatModel, name: str = "") -> str:
         key = f"{LOCAL_PREFIX}{name or type(model).__name__}-{next(_ids)}"
         _registered[key] = model
     return key
-
-
-def parse_role_models(spec: str) -> dict[str, str]:
-    """'role=id,role=id' -> {role: id}; every role must be one the registry declares."""
-    out = {}
-    for pair in (p.strip() for p in spec.split(",") if p.strip()):
-        role, sep, model = pair.partition("=")
-        if not sep or not role.strip() or not model.strip():
-            raise ValueError(f"role model '{pair}' is not ROLE=MODEL_ID")
-        if role.strip() not in ROLES:
-            raise ValueError(f"unknown role '{role.strip()}' in role models (roles: {', '.join(ROLES)})")
-        out[role.strip()] = model.strip()
-    return out
 
 
 def model_id(ctx: Context, role: str) -> str:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from mle_star.tools.runner import cpu_count
+from mle_star.tools.execution.runner import cpu_count
 
 
 def cpu_clock() -> list[float] | None:

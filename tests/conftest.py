@@ -11,8 +11,8 @@ from langgraph.runtime import Runtime
 from mle_star.config import Context
 from mle_star.examples import write_example
 from mle_star.models import use_model
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import read_task
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 
 @pytest.fixture(scope="session", autouse=True)

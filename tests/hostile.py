@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from mle_star.tools.runner import GRACE, ExecResult, Limits, ScriptRunner  # noqa: E402
-from mle_star.tools.sandbox import probe  # noqa: E402
+from mle_star.tools.execution.runner import GRACE, ExecResult, Limits, ScriptRunner  # noqa: E402
+from mle_star.tools.execution.sandbox import probe  # noqa: E402
 
 ROOT_USER = os.geteuid() == 0
 LIMITS = Limits(memory_bytes=2 * 1024**3, processes=256, file_size_bytes=64 * 1024**2,

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mle_star.tools.archives import ArchiveError, extract, is_archive, member_names, unbundle
-from mle_star.tools.intake import fingerprint, read_task
+from mle_star.tools.task.archives import ArchiveError, extract, is_archive, member_names, unbundle
+from mle_star.tools.task.intake import fingerprint, read_task
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:

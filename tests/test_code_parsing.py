@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from mle_star.tools.code import ReplyError, clean_block, extract_code, extract_json, replace_block
+from mle_star.tools.model.code import (
+    ReplyError,
+    clean_block,
+    extract_code,
+    extract_json,
+    replace_block,
+)
 
 
 def test_prose_around_the_fence_is_dropped():

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.dialect import Dialect, sniff
-from mle_star.tools.intake import TaskError, read_task
-from mle_star.tools.inventory import open_table, table_dialect
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.dialect import Dialect, sniff
+from mle_star.tools.task.intake import TaskError, read_task
+from mle_star.tools.task.inventory import open_table, table_dialect
 
 TABLES = ("train.csv", "test.csv", "sample_submission.csv")
 

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from mle_star import Context
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.submission import validate_submission
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "parent_agent.py"
 

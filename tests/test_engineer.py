@@ -18,7 +18,7 @@ from mle_star.engineer.params import default_params
 from mle_star.engineer.recipe import block_span, default_recipe, parse_recipe, render_solution
 from mle_star.engineer.scripts import literal
 from mle_star.prompts import ROLES, Settings
-from mle_star.tools.runner import parse_score
+from mle_star.tools.execution.runner import parse_score
 
 
 def ask(role: str, task: dict, **fields) -> str:
@@ -117,8 +117,8 @@ def _member(noise: float, seed: int) -> str:
 
 def test_weighted_ensemble_fits_weights_on_validation_predictions(tmp_path, diabetes_task):
     from mle_star.engineer.ensemble import render_ensemble
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     task = prepare_run_data(read_task(diabetes_task), tmp_path / "run", 42).task  # rmse, lower is better
     members = [_member(0.1, 1), _member(2.0, 2)]
@@ -180,8 +180,8 @@ def test_ensemble_planner_learns_from_history(task_facts):
 
 
 def test_ablation_runs_variants_in_their_own_folders(bc_task, tmp_path):
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     data = prepare_run_data(read_task(bc_task), tmp_path / "run", 42)
     task = data.task

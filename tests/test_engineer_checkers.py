@@ -20,7 +20,7 @@ from test_engineer_support import (  # noqa: F401 - fixtures
 from mle_star.engineer.leakage import find_leak, find_leaks
 from mle_star.engineer.recipe import block_span
 from mle_star.prompts.roles import ALL_USED, ModelCard
-from mle_star.tools.code import extract_code, replace_block
+from mle_star.tools.model.code import extract_code, replace_block
 
 # A clean script on the breast-cancer task, and the same script with one leak planted each.
 HEAD = '''import numpy as np

@@ -141,9 +141,9 @@ def test_stacking_is_cross_fitted(tmp_path, diabetes_task):
     """Changing the labels of one fold's rows leaves those rows' reported meta predictions unchanged
     (they come from a meta-learner fit on the other folds) while every other row's change; the printed
     score is the metric of exactly those out-of-fold predictions."""
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
-    from mle_star.tools.runner import parse_score
+    from mle_star.tools.execution.runner import parse_score
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     task = prepare_run_data(read_task(diabetes_task), tmp_path / "run", 42).task  # rmse
     rows = np.arange(300)
@@ -174,8 +174,8 @@ def test_stacking_is_cross_fitted(tmp_path, diabetes_task):
 def test_a_blend_for_rmsle_averages_log1p_values(tmp_path, diabetes_task, metric, expected):
     """RMSLE is the RMSE of log1p values, so members are averaged there (the blend of 10 and 1000 is
     about 104, not 505); for RMSE they are averaged as they are."""
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     task = prepare_run_data(read_task(diabetes_task), tmp_path / "run", 42).task | {"metric": metric}
     work = tmp_path / "blend"

@@ -32,7 +32,7 @@ from mle_star.engineer.recipe import (
     render_solution,
 )
 from mle_star.prompts.roles import ModelCard, Settings
-from mle_star.tools.code import extract_json
+from mle_star.tools.model.code import extract_json
 
 TABULAR = ["breast-cancer", "diabetes", "wine", "zipped-csv", "two-targets", "multilabel", "ordinal-qwk", "map3"]
 
@@ -195,7 +195,7 @@ def test_catboost_reads_the_categorical_columns_as_categories(task_dirs, tmp_pat
 
 
 def test_the_catalogue_offers_lightgbm_catboost_and_models_for_images_and_audio():
-    from mle_star.tools.search import search_models
+    from mle_star.tools.model.search import search_models
 
     def names(query: str) -> list[str]:
         return [c["model_name"] for c in search_models(query)[1]]

@@ -21,7 +21,7 @@ from test_engineer_support import (  # noqa: F401 - fixtures
 )
 
 from mle_star.prompts.roles import ModelCard
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.submission import validate_submission
 
 # Every shape, and the model family its first solution uses (the modality's first choice).
 SHAPES = {

@@ -22,12 +22,12 @@ import pytest
 from mle_star.engineer.model import answer
 from mle_star.examples import EXAMPLES, MissingExampleData, write_example
 from mle_star.prompts import ROLES, Settings
-from mle_star.tools.code import extract_code
-from mle_star.tools.dataview import RunData, prepare_run_data
-from mle_star.tools.intake import read_task
-from mle_star.tools.judge import Verdict, judge, outputs_for
-from mle_star.tools.metrics import metric_of
-from mle_star.tools.runner import parse_score
+from mle_star.tools.execution.runner import parse_score
+from mle_star.tools.model.code import extract_code
+from mle_star.tools.scoring.judge import Verdict, judge, outputs_for
+from mle_star.tools.scoring.metrics import metric_of
+from mle_star.tools.task.dataview import RunData, prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 SETTINGS = Settings(script_timeout=300)
 

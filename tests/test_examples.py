@@ -335,7 +335,7 @@ def test_the_bench_grader_scores_a_valid_submission_and_refuses_a_broken_one(bui
 
 @pytest.mark.parametrize("name", ALL)
 def test_description_names_the_metric_in_kaggle_words(name, built):
-    from mle_star.tools.metrics import detect_metric
+    from mle_star.tools.scoring.metrics import detect_metric
 
     task = built(name)
     meta, text = _meta(task), (task / "description.md").read_text()

@@ -13,8 +13,8 @@ from sklearn.metrics import roc_auc_score
 from mle_star.cli import main
 from mle_star.config import Context
 from mle_star.graph import graph
-from mle_star.tools.judge import clearly_better
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.judge import clearly_better
+from mle_star.tools.scoring.submission import validate_submission
 
 LOOPS = ["--num-candidates", "2", "--outer-loops", "1", "--inner-loops", "2", "--parallel-solutions", "2",
          "--ensemble-rounds", "2", "--script-timeout", "120"]

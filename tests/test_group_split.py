@@ -7,8 +7,8 @@ import shutil
 
 import pandas as pd
 
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import read_task
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 
 def test_rows_of_one_patient_are_all_trained_on_or_all_held_out(bc_task, tmp_path):

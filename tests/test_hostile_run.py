@@ -25,8 +25,8 @@ from mle_star.engineer.model import answer
 from mle_star.graph import graph
 from mle_star.models import use_model
 from mle_star.prompts import PAYLOAD_KEY
-from mle_star.tools.sandbox import probe
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.execution.sandbox import probe
+from mle_star.tools.scoring.submission import validate_submission
 
 PREDICT = """
 import pandas as pd

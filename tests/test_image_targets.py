@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import read_task
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 H, W = 40, 48
 

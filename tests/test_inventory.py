@@ -24,7 +24,7 @@ from PIL import Image
 from scipy.io import wavfile
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 
-from mle_star.tools.inventory import (
+from mle_star.tools.task.inventory import (
     InventoryError,
     archive_facts,
     archive_listing,
@@ -34,9 +34,10 @@ from mle_star.tools.inventory import (
     image_facts,
     json_facts,
     open_table,
+    render_inventory,
     take_inventory,
 )
-from mle_star.tools.inventory import records as json_records
+from mle_star.tools.task.inventory import records as json_records
 
 
 @pytest.fixture(scope="module")
@@ -384,8 +385,8 @@ def test_big_image_folder_is_summarised(tmp_path, digits, cancer):
     by_id = folders["by_id"]
     assert by_id.n_files == 25 and by_id.n_subfolders == 25 and len(by_id.subfolders) == 20
     assert by_id.examples[0] == "000/scan.png" and by_id.sample.details["width"] == 8
-    assert "- by_id/: 25 files (25 .png), " in inventory.render()
-    assert "in 25 sub-folders: 000/ (1), 001/ (1)" in inventory.render()
+    assert "- by_id/: 25 files (25 .png), " in render_inventory(inventory)
+    assert "in 25 sub-folders: 000/ (1), 001/ (1)" in render_inventory(inventory)
 
 
 def test_symlink_out_of_the_root_is_refused(tmp_path, cancer):
@@ -414,7 +415,7 @@ def test_corrupt_files_do_not_fail_the_inventory(tmp_path, digits):
         error = inventory.find(name).details["error"]
         assert error and "\n" not in error
     assert inventory.find("ok.png").details["width"] == 8
-    assert "broken.png (" in inventory.render() and "unreadable" in inventory.render()
+    assert "broken.png (" in render_inventory(inventory) and "unreadable" in render_inventory(inventory)
 
 
 def test_exclude_bounds_and_missing_root(tmp_path, cancer):
@@ -466,7 +467,7 @@ def kaggle_task(tmp_path, digits, cancer, diabetes) -> Path:
 def test_render_names_what_a_loading_script_needs(kaggle_task):
     inventory = take_inventory(kaggle_task, exclude={"description.md"})
     json.dumps(inventory.to_dict())  # JSON-serialisable throughout
-    text = inventory.render()
+    text = render_inventory(inventory)
     assert text.startswith("Data folder: 34 files")
     assert "- train.csv (" in text and "569 rows x 32 columns" in text
     assert "id-like (1): id" in text and "target" in text
@@ -480,6 +481,6 @@ def test_render_names_what_a_loading_script_needs(kaggle_task):
 
 
 def test_render_is_bounded_with_a_visible_note(kaggle_task):
-    text = take_inventory(kaggle_task).render(max_chars=700)
+    text = render_inventory(take_inventory(kaggle_task), max_chars=700)
     assert len(text) <= 700
     assert "more entries cut" in text and "700" in text

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mle_star.tools import submission
-from mle_star.tools.scoring import OutputSpec
-from mle_star.tools.submission import InvalidSubmission, validate_submission
+from mle_star.tools.scoring import submission
+from mle_star.tools.scoring.held_out import OutputSpec
+from mle_star.tools.scoring.submission import InvalidSubmission, validate_submission
 
 SPEC = OutputSpec(id_column="id", columns=["value"], kind="targets", label_columns=["value"], classes=[],
                   positive_class=None)

@@ -69,7 +69,7 @@ def test_every_mimic_is_solved_and_scored_by_the_agent(slug, tmp_path):
 def test_a_sample_that_copies_test_columns_keeps_them_and_predicts_the_rest(tmp_path):
     """detecting-insults: the sample is ``Insult,Date,Comment`` with no id column; Date has
     blanks that repeat, Comment names each row. Comment is the id, Date is carried over."""
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.intake import read_task
 
     task = write_mimic("detecting-insults-in-social-commentary", tmp_path / "insults")
     spec = read_task(task / "public").output
@@ -81,8 +81,8 @@ def test_a_sample_that_copies_test_columns_keeps_them_and_predicts_the_rest(tmp_
 def test_labels_kept_as_lists_become_long_form_rows_split_by_recording(tmp_path):
     """mlsp-2013-birds: labels are ``rec_id,species,...`` lines ('?' for test), the sample's
     ids are rec_id*100+species. The intake builds the 0/1 rows; the split keeps recordings whole."""
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     task = write_mimic("mlsp-2013-birds", tmp_path / "birds")
     intake = read_task(task / "public")
@@ -103,7 +103,7 @@ def test_labels_kept_as_lists_become_long_form_rows_split_by_recording(tmp_path)
 def test_a_feature_table_whose_ids_name_photos_gets_both_and_the_readable_copy(tmp_path):
     """siim-isic: test.csv holds metadata, each id has train/<id>.dcm and jpeg/train/<id>.jpg.
     The rows stay a table and the JPEGs (not the DICOMs) are the items."""
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.intake import read_task
 
     intake = read_task(write_mimic("siim-isic-melanoma-classification", tmp_path / "siim") / "public")
     assert intake.test_file == "test.csv" and intake.modality == "image"

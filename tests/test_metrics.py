@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from mle_star.tools.metrics import (
+from mle_star.tools.scoring.metrics import (
     METRICS,
     Metric,
     UnknownMetric,

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import read_task
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 RATE = 2000
 RUN = [sys.executable, "-m", "mle_star.cli", "run"]

@@ -30,7 +30,7 @@ from test_engineer_support import (  # noqa: F401 - fixtures
 
 from mle_star.engineer.recipe import block_span, default_recipe, parse_recipe, render_solution
 from mle_star.prompts.roles import ModelCard
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.submission import validate_submission
 
 WORKBENCH_VAR = "MLE_STAR_TEST_WORKBENCH"
 NETWORK = "Small convolutional network (PyTorch) on the image pixels"
@@ -60,7 +60,7 @@ def with_facts(task: dict, torch: str | None) -> dict:
 def candidates(task: dict, paths: int = 1, path: int = 0) -> list[str]:
     from mle_star.nodes.retriever import search_query
     from mle_star.prompts import Settings
-    from mle_star.tools.search import search_models
+    from mle_star.tools.model.search import search_models
 
     cards = [ModelCard(model_name=r["model_name"], example_code=r["example_code"])
              for r in search_models(search_query(task))[1]]

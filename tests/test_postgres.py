@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_resume import LOOPS, _cli, _run_until
 
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.submission import validate_submission
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 from conftest import task_record
 
 from mle_star.examples import score_submission
-from mle_star.tools.prior import compute_prior, prior_score, write_prior
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.prior import compute_prior, prior_score, write_prior
+from mle_star.tools.scoring.submission import validate_submission
 
 LOOPS = ["--num-candidates", "1", "--outer-loops", "1", "--inner-loops", "1", "--parallel-solutions", "1",
          "--ensemble-rounds", "1", "--quiet"]
@@ -69,7 +69,7 @@ def test_without_labels_the_prior_is_the_sample_itself(bc_task, tmp_path):
 
 
 def test_the_prior_is_scored_on_the_held_out_rows(diabetes_task, tmp_path):
-    from mle_star.tools.executor import run_data
+    from mle_star.tools.execution.executor import run_data
 
     task = task_record(diabetes_task, tmp_path / "run")
     data = run_data(tmp_path / "run")

@@ -34,11 +34,9 @@ from conftest import GOOD_RANKING, predicting
 
 from mle_star.cli import main
 from mle_star.config import Context
-from mle_star.tools import ray_data
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import read_task
-from mle_star.tools.ray_bench import ClusterJob, run_tasks_concurrently
-from mle_star.tools.ray_executor import (
+from mle_star.tools.execution import ray_data
+from mle_star.tools.execution.ray_bench import ClusterJob, run_tasks_concurrently
+from mle_star.tools.execution.ray_executor import (
     DATA_ENV,
     RayExecutor,
     RayUnavailable,
@@ -46,8 +44,10 @@ from mle_star.tools.ray_executor import (
     require_ray,
     shipped,
 )
-from mle_star.tools.runner import ScriptRunner
-from mle_star.tools.sandbox import probe
+from mle_star.tools.execution.runner import ScriptRunner
+from mle_star.tools.execution.sandbox import probe
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 LOOPS = ["--num-candidates", "2", "--outer-loops", "1", "--inner-loops", "1", "--parallel-solutions", "2",
          "--ensemble-rounds", "1", "--script-timeout", "120"]
@@ -319,8 +319,8 @@ def test_without_ray_the_ray_executor_fails_with_one_line(monkeypatch, bc_task, 
 
 
 def test_the_local_executor_never_imports_ray(bc_task, tmp_path):
-    probe_code = ("import sys\nfrom mle_star.config import Context\nfrom mle_star.tools.dataview import prepare_run_data\n"
-                  "from mle_star.tools.executor import make_executor\nfrom mle_star.tools.intake import read_task\n"
+    probe_code = ("import sys\nfrom mle_star.config import Context\nfrom mle_star.tools.task.dataview import prepare_run_data\n"
+                  "from mle_star.tools.execution.executor import make_executor\nfrom mle_star.tools.task.intake import read_task\n"
                   f"prepare_run_data(read_task({str(bc_task)!r}), {str(tmp_path / 'run')!r}, seed=42)\n"
                   f"ex = make_executor(Context(script_timeout=60), {str(tmp_path / 'run')!r})\n"
                   "assert ex.run(\"print('hi')\", 'hello').ok\n"

@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage
 from openai_stub import PayloadRecorder, StubServer
 
 from mle_star import Context
+from mle_star.config import parse_role_models
 from mle_star.graph import graph
 from mle_star.journal import attempt
 from mle_star.models import (
@@ -23,10 +24,9 @@ from mle_star.models import (
     invoke,
     is_transient,
     model_id,
-    parse_role_models,
     use_model,
 )
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.submission import validate_submission
 
 
 def test_auto_means_gemini_with_a_key_and_offline_without(monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mle_star.tools.runner import (
+from mle_star.tools.execution.runner import (
     ExecResult,
     Limits,
     ScriptRunner,
@@ -20,7 +20,7 @@ from mle_star.tools.runner import (
     default_limits,
     parse_score,
 )
-from mle_star.tools.sandbox import Sandbox, SandboxUnavailable, probe
+from mle_star.tools.execution.sandbox import Sandbox, SandboxUnavailable, probe
 
 SMALL = Limits(memory_bytes=2 * 1024**3, processes=256, file_size_bytes=64 * 1024**2,
                output_bytes=64 * 1024, output_file_bytes=1024**2, tmp_bytes=64 * 1024**2)

@@ -50,9 +50,9 @@ from pathlib import Path
 import hostile
 import pytest
 
-from mle_star.tools import sandbox as sandbox_mod
-from mle_star.tools.runner import GRACE, ScriptRunner
-from mle_star.tools.sandbox import Sandbox, SandboxUnavailable, probe
+from mle_star.tools.execution import sandbox as sandbox_mod
+from mle_star.tools.execution.runner import GRACE, ScriptRunner
+from mle_star.tools.execution.sandbox import Sandbox, SandboxUnavailable, probe
 
 HOSTILE_PY = Path(__file__).with_name("hostile.py")
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,8 +238,8 @@ def test_inside_the_sandbox(tmp_path):
 # -- the agent killed or stopped ---------------------------------------------------------------
 DRIVER = textwrap.dedent("""
     import json, sys
-    from mle_star.tools.runner import ScriptRunner
-    from mle_star.tools.sandbox import probe
+    from mle_star.tools.execution.runner import ScriptRunner
+    from mle_star.tools.execution.sandbox import probe
     run_dir, public, mode, code_file, timeout = sys.argv[1:6]
     code = open(code_file).read()  # not in argv: the tests look for a token in command lines
     runner = ScriptRunner(run_dir, {"search": {"train.csv": public + "/train.csv"}}, sandbox=probe(mode),

@@ -28,8 +28,8 @@ def big_task(tmp_path_factory):
 def test_intake_and_split_stream_a_2gb_table(big_task, tmp_path):
     import pandas as pd
 
-    from mle_star.tools.dataview import prepare_run_data
-    from mle_star.tools.intake import read_task
+    from mle_star.tools.task.dataview import prepare_run_data
+    from mle_star.tools.task.intake import read_task
 
     start = time.perf_counter()
     intake = read_task(big_task)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn import metrics as sk
 
-from mle_star.tools.metrics import custom_metric, get_metric
-from mle_star.tools.scoring import InvalidPredictions, OutputSpec, score_predictions
-from mle_star.tools.submission import InvalidSubmission, validate_submission
+from mle_star.tools.scoring.held_out import InvalidPredictions, OutputSpec, score_predictions
+from mle_star.tools.scoring.metrics import custom_metric, get_metric
+from mle_star.tools.scoring.submission import InvalidSubmission, validate_submission
 
 RNG = np.random.default_rng(11)
 N = 40
@@ -310,9 +310,9 @@ def test_a_gain_must_beat_the_noise_of_the_paired_held_out_difference(diabetes_t
     better on every row does."""
     from conftest import task_record
 
-    from mle_star.tools.dataview import load_answers
-    from mle_star.tools.judge import clearly_better, gain_se
-    from mle_star.tools.metrics import metric_of
+    from mle_star.tools.scoring.judge import clearly_better, gain_se
+    from mle_star.tools.scoring.metrics import metric_of
+    from mle_star.tools.task.dataview import load_answers
 
     task = task_record(diabetes_task, tmp_path / "run")
     answers_path = str(tmp_path / "run" / "private" / "answers.csv")

@@ -12,7 +12,7 @@ import pytest
 
 from mle_star.cli import main
 from mle_star.examples import score_submission, write_example
-from mle_star.tools.submission import validate_submission
+from mle_star.tools.scoring.submission import validate_submission
 
 SHAPES = ["digits-zip", "digits-folder", "pizza-json", "zipped-csv", "two-targets", "multilabel", "ordinal-qwk",
           "audio-wav", "map3"]

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mle_star.cli import main
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import TaskError, read_task
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import TaskError, read_task
 
 
 def test_mle_bench_layout_derives_output_metric_and_labels(bc_task):

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mle_star.tools.dataview import prepare_run_data
-from mle_star.tools.intake import read_task
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import read_task
 
 WORDS = "the a cat dog sat on mat house river blue green runs walked quickly".split()
 NUMBERS = {str(i): w for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}

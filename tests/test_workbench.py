@@ -38,10 +38,11 @@ from mle_star.prompts.roles import (
     Settings,
     SubmissionInputs,
 )
-from mle_star.tools.runner import Limits, ScriptRunner
-from mle_star.tools.sandbox import Sandbox, SandboxUnavailable, probe
-from mle_star.tools.search import search_models
-from mle_star.tools.workbench import MAX_FACTS, environment, find_weights, machine_facts
+from mle_star.tools.execution.environment import environment, find_weights
+from mle_star.tools.execution.machine_facts import MAX_FACTS, machine_facts
+from mle_star.tools.execution.runner import Limits, ScriptRunner
+from mle_star.tools.execution.sandbox import Sandbox, SandboxUnavailable, probe
+from mle_star.tools.model.search import search_models
 
 LOOPS = ["--num-candidates", "1", "--outer-loops", "1", "--inner-loops", "1", "--parallel-solutions", "1",
          "--ensemble-rounds", "0", "--script-timeout", "120", "--quiet"]

@@ -6,21 +6,12 @@ header comment, so the engineer can read back and change exactly one block of a 
 
 from __future__ import annotations
 
-import json
-
+from mle_star.engineer.markers import footer, header
 from mle_star.engineer.neural import CNN_CODE, estimator_entry, is_neural
 
 TREE_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "prior")
 SPARSE_FAMILIES = ("xgboost", "lightgbm", "linear")  # families that take TF-IDF matrices
 NAN_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb")  # families that handle missing numbers themselves
-
-
-def header(kind: str, spec: dict) -> str:
-    return f"# mle-star block: {kind} {json.dumps(spec, sort_keys=True)}\n"
-
-
-def footer(kind: str) -> str:
-    return f"# end of {kind} block\n"
 
 
 # -- features ----------------------------------------------------------------------------------

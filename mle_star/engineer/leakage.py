@@ -27,7 +27,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from mle_star.tools.code import literal_value, parse_python
+from mle_star.tools.model.code import literal_value, parse_python
 
 TRANSFORMERS = {
     "StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "Normalizer", "QuantileTransformer",

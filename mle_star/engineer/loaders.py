@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from mle_star.engineer.blocks import footer, header
+from mle_star.engineer.markers import footer, header
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 AUDIO_SUFFIXES = {".wav", ".aif", ".aiff", ".aifc"}

@@ -306,7 +306,7 @@ def next_plan(kind: str, spec: dict, task: dict, history: list[dict], base_score
     further (``best*n``) or combine the two best (``best+second``). Otherwise explore the first
     applicable move no plan used yet. A plan (tag) in ``history`` is never proposed again.
     """
-    from mle_star.tools.metrics import metric_of
+    from mle_star.tools.scoring.metrics import metric_of
 
     metric = metric_of(task)
     used = {plan_tag(h["plan"]) for h in history}

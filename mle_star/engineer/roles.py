@@ -55,7 +55,7 @@ from mle_star.prompts.roles import (
     RoleInputs,
     SubmissionInputs,
 )
-from mle_star.tools.code import parse_python
+from mle_star.tools.model.code import parse_python
 
 FAMILY_WORDS = [
     ("lightgbm", ("lightgbm", "light gbm", "lgbm")),
@@ -322,7 +322,7 @@ def ensemble_planner(p: EnsemblePlannerInputs) -> str:
 
 
 def _best_plan(scored: list, task: dict) -> str | None:
-    from mle_star.tools.metrics import metric_of
+    from mle_star.tools.scoring.metrics import metric_of
 
     rows = [{"plan": tag[1], "score": score} for tag, score in scored if tag and tag[1] in ENSEMBLE_PLANS]
     best = metric_of(task).best_of(rows)
@@ -383,7 +383,7 @@ def _float(text: str) -> float | None:
 
 def metric_reader(p: MetricReaderInputs) -> str:
     """The rule-based reading of a metric's name and direction from the description's words."""
-    from mle_star.tools.metrics import custom_metric, guess_direction
+    from mle_star.tools.scoring.metrics import custom_metric, guess_direction
 
     direction = guess_direction(p.task["description"])
     return json_reply({"metric": custom_metric(p.task["description"]).title,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from mle_star.tools.code import literal_value, parse_python
+from mle_star.tools.model.code import literal_value, parse_python
 
 
 def literal(text: str) -> str:

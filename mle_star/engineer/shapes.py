@@ -10,7 +10,7 @@ Every solution script works with one internal prediction array per row set, ``P`
 The truth ``y`` is encoded to match (class index, rating index, values, 0/1 matrix). The
 functions here render the few script parts that depend on that shape (encoding the truth,
 fitting one model, turning ``P`` into the submission's columns) and the metric, computed the
-way ``mle_star.tools.metrics`` computes it, so a printed score means what the agent's means.
+way ``mle_star.tools.scoring.metrics`` computes it, so a printed score means what the agent's means.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mle_star.tools.metrics import METRICS, get_metric, refine
-from mle_star.tools.scoring import sample_order
+from mle_star.tools.scoring.held_out import sample_order
+from mle_star.tools.scoring.metrics import METRICS, get_metric, refine
 
 CLASS_KINDS = ("probability", "class_probabilities", "label", "ranked_labels")
 LABEL_METRICS = {"accuracy", "f1", "macro_f1", "micro_f1", "weighted_f1", "qwk"}

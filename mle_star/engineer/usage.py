@@ -67,7 +67,7 @@ def table_columns(task: dict, name: str) -> list[str] | None:
         except json.JSONDecodeError:
             return None
         return list(pd.json_normalize(records[:50]).columns) if isinstance(records, list) else None
-    from mle_star.tools.inventory import open_table
+    from mle_star.tools.task.inventory import open_table
 
     try:
         return [str(c) for c in open_table(path, nrows=5).columns]

@@ -41,7 +41,7 @@ class Built:
     description: str
     answers: pd.DataFrame  # id column + answer_columns, one row per test item
     sample: pd.DataFrame  # id column + prediction_columns, the sample submission
-    metric: str  # mle-star's metric name (tools/metrics.py)
+    metric: str  # mle-star's metric name (tools/scoring/metrics.py)
     higher_is_better: bool
     kind: str  # label | probability | class_probabilities | targets | multilabel | ranked_labels
     answer_columns: list[str]

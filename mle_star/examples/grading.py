@@ -77,7 +77,7 @@ def score_submission(task_dir: str | Path, submission: pd.DataFrame | str | Path
 
 def grade(task_dir: str | Path, submission: str | Path) -> dict:
     """A grader for ``mle-star bench --grader``: validity against the sample, then the score."""
-    from mle_star.tools.submission import InvalidSubmission, validate_submission
+    from mle_star.tools.scoring.submission import InvalidSubmission, validate_submission
 
     try:
         validate_submission(submission, Path(task_dir) / "public" / "sample_submission.csv")

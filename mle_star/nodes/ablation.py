@@ -19,8 +19,8 @@ from mle_star.prompts.roles import (
 )
 from mle_star.state import PathState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.runner import bounded
+from mle_star.tools.execution.runner import bounded
+from mle_star.tools.model.code import ReplyError
 
 
 def ablation_coder(state: PathState, runtime: Runtime[Context]) -> dict:

@@ -21,8 +21,8 @@ from mle_star.config import Context
 from mle_star.models import chat_model, invoke, model_id
 from mle_star.prompts import PAYLOAD_KEY, REASK, SYSTEM, Role, RoleInputs, Settings
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.reply_cache import open_cache
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.model.reply_cache import open_cache
 
 In = TypeVar("In", bound=RoleInputs)
 Out = TypeVar("Out")

@@ -12,8 +12,8 @@ from mle_star.nodes.run_debug import run_checked
 from mle_star.prompts.roles import DATA_USAGE_CHECKER, DataUsageInputs
 from mle_star.state import PathState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.metrics import metric_of
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.scoring.metrics import metric_of
 
 
 def data_usage_checker(state: PathState, runtime: Runtime[Context]) -> dict:

@@ -12,7 +12,7 @@ from mle_star.nodes.ask import ask, settings
 from mle_star.prompts.roles import DEBUGGER, DebuggerInputs
 from mle_star.state import ExecState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
+from mle_star.tools.model.code import ReplyError
 
 
 def debugger(state: ExecState, runtime: Runtime[Context]) -> dict:

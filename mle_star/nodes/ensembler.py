@@ -20,9 +20,9 @@ from mle_star.prompts.roles import (
 )
 from mle_star.state import Attempt, MLEStarState, PlanScore
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.judge import TEST, VALID
-from mle_star.tools.metrics import metric_of
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.scoring.judge import TEST, VALID
+from mle_star.tools.scoring.metrics import metric_of
 
 
 def members(state: MLEStarState) -> list[Attempt]:

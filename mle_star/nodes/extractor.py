@@ -11,7 +11,7 @@ from mle_star.nodes.ask import ask, settings
 from mle_star.prompts.roles import EXTRACTOR, ExtractorInputs
 from mle_star.state import PathState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
+from mle_star.tools.model.code import ReplyError
 
 
 def extractor(state: PathState, runtime: Runtime[Context]) -> dict:

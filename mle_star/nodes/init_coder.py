@@ -11,7 +11,7 @@ from mle_star.nodes.run_debug import not_run, run_checked
 from mle_star.prompts.roles import INIT_CODER, InitCoderInputs, ModelCard
 from mle_star.state import CandidateInput
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
+from mle_star.tools.model.code import ReplyError
 
 
 def init_coder(state: CandidateInput, runtime: Runtime[Context]) -> dict:

@@ -17,7 +17,7 @@ from mle_star.prompts.roles import (
 )
 from mle_star.state import ExecState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError, extract_code, replace_block
+from mle_star.tools.model.code import ReplyError, extract_code, replace_block
 
 
 def leakage_checker(state: ExecState, runtime: Runtime[Context]) -> dict:

@@ -13,8 +13,8 @@ from mle_star.nodes.run_debug import not_run, run_checked
 from mle_star.prompts.roles import MERGER, MergerInputs
 from mle_star.state import Attempt, PathState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.metrics import metric_of
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.scoring.metrics import metric_of
 
 
 def ranked_candidates(state: PathState) -> list[Attempt]:

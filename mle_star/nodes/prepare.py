@@ -22,12 +22,14 @@ from mle_star.prompts.roles import METRIC_READER, MetricReaderInputs
 from mle_star.state import MLEStarState, Task
 from mle_star.telemetry import Recorder, emit
 from mle_star.timing import cpu_clock
-from mle_star.tools.code import ReplyError
-from mle_star.tools.dataview import prepare_run_data
+from mle_star.tools.execution.environment import NETWORK_WARNING
+from mle_star.tools.execution.machine_facts import summary
+from mle_star.tools.execution.sandbox import Sandbox, probe
+from mle_star.tools.execution.workbench import measure
 from mle_star.tools.files import atomic_write
-from mle_star.tools.intake import Intake, TaskError, default_run_dir, read_task, table_problem
-from mle_star.tools.sandbox import Sandbox, probe
-from mle_star.tools.workbench import NETWORK_WARNING, measure, summary
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.task.dataview import prepare_run_data
+from mle_star.tools.task.intake import Intake, TaskError, default_run_dir, read_task, table_problem
 
 
 def read_metric(ctx: Context, rec: Recorder, task: Task) -> Task:

@@ -20,10 +20,10 @@ from mle_star.prompts.roles import (
 )
 from mle_star.state import PathState, PlanScore
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError, extract_code, replace_block
-from mle_star.tools.executor import run_data
-from mle_star.tools.judge import clearly_better
-from mle_star.tools.metrics import metric_of
+from mle_star.tools.execution.executor import run_data
+from mle_star.tools.model.code import ReplyError, extract_code, replace_block
+from mle_star.tools.scoring.judge import clearly_better
+from mle_star.tools.scoring.metrics import metric_of
 
 
 def _step(t: int, k: int | None = None) -> str:

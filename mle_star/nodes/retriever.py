@@ -10,8 +10,8 @@ from mle_star.nodes.ask import ask, settings
 from mle_star.prompts.roles import RETRIEVER, ModelCard, RetrieverInputs
 from mle_star.state import PathState, Task
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.search import search_models
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.model.search import search_models
 
 MODALITY_WORDS = {"tabular": "tabular numeric categorical", "text": "text nlp documents tf-idf tabular",
                   "json": "json records text nlp tf-idf", "image": "image vision cnn pixels",

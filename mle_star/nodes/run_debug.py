@@ -24,14 +24,10 @@ from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
 from mle_star.state import Attempt, AttemptKind, ExecState
 from mle_star.telemetry import Recorder, emit
-from mle_star.tools.executor import (
-    cpu_count,
-    final_workers,
-    make_executor,
-    run_data,
-    script_threads,
-)
-from mle_star.tools.judge import judge, outputs_for
+from mle_star.tools.execution.executor import make_executor, run_data
+from mle_star.tools.execution.resources import final_workers, script_threads
+from mle_star.tools.execution.runner import cpu_count
+from mle_star.tools.scoring.judge import judge, outputs_for
 
 CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "submission", "fallback"}
 LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time

@@ -25,12 +25,12 @@ from mle_star.prompts.roles import (
 )
 from mle_star.state import Attempt, MLEStarState
 from mle_star.telemetry import Recorder
-from mle_star.tools.code import ReplyError
-from mle_star.tools.executor import run_data
+from mle_star.tools.execution.executor import run_data
 from mle_star.tools.files import atomic_copy, atomic_write
-from mle_star.tools.judge import FINAL, clearly_better, sample_path
-from mle_star.tools.metrics import metric_of
-from mle_star.tools.prior import prior_score, write_prior
+from mle_star.tools.model.code import ReplyError
+from mle_star.tools.scoring.judge import FINAL, clearly_better, sample_path
+from mle_star.tools.scoring.metrics import metric_of
+from mle_star.tools.scoring.prior import prior_score, write_prior
 
 
 def final_candidates(state: MLEStarState, ctx: Context) -> list[Attempt]:

@@ -21,7 +21,8 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mle_star.state import PlanScore, Task
-from mle_star.tools.code import (
+from mle_star.tools.execution.machine_facts import machine_facts, missing_module
+from mle_star.tools.model.code import (
     ReplyError,
     clean_block,
     extract_code,
@@ -29,8 +30,7 @@ from mle_star.tools.code import (
     nonempty,
     replace_block,
 )
-from mle_star.tools.scoring import sample_order
-from mle_star.tools.workbench import machine_facts, missing_module
+from mle_star.tools.scoring.held_out import sample_order
 
 PAYLOAD_KEY = "mle_star"  # where a request carries {"role": name, "inputs": {...}}
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from mle_star.report.facts import Label, Ref, Sentence, Story, block_label, fmt, read_story, tidy
-from mle_star.tools.workbench import summary
+from mle_star.tools.execution.machine_facts import summary
 
 
 def _cell(value: object) -> str:

@@ -30,7 +30,7 @@ from mle_star.report.facts import (
     tidy,
 )
 from mle_star.report.plot import score_plot
-from mle_star.tools.workbench import summary
+from mle_star.tools.execution.machine_facts import summary
 
 KIND_SHORT = {"candidate": "cand", "merge": "merge", "data_usage": "data", "ablation": "ablat",
               "refinement": "refine", "ensemble": "ens", "submission": "submit", "fallback": "fallback"}

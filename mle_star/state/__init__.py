@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
-from mle_star.tools.scoring import OutputSpec
+from mle_star.tools.scoring.held_out import OutputSpec
 
 
 def add_numbers(left: dict | None, right: dict | None) -> dict:
@@ -85,7 +85,7 @@ class WeightsEntry(TypedDict):
 
 
 class Workbench(TypedDict):
-    """What scripts have, measured inside the sandbox (``mle_star.tools.workbench``)."""
+    """What scripts have, measured inside the sandbox (``mle_star.tools.execution.workbench``)."""
 
     python: str  # version
     executable: str

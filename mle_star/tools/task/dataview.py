@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import ImageTargets, Task
-from mle_star.tools.archives import archive_stem, extract
-from mle_star.tools.dialect import COMMA_NUMBER, Dialect, shown_name
 from mle_star.tools.files import atomic_write
-from mle_star.tools.intake import (
+from mle_star.tools.scoring.held_out import OutputSpec, as_strings
+from mle_star.tools.task.archives import archive_stem, extract
+from mle_star.tools.task.dialect import COMMA_NUMBER, Dialect, shown_name
+from mle_star.tools.task.intake import (
     CompositeKey,
     Intake,
     TaskError,
@@ -47,8 +48,7 @@ from mle_star.tools.intake import (
     read_records,
     records_frame,
 )
-from mle_star.tools.inventory import classify
-from mle_star.tools.scoring import OutputSpec, as_strings
+from mle_star.tools.task.inventory import classify, render_inventory
 
 HOLDOUT_SHARE = 0.2
 MAX_HOLDOUT = 50_000  # enough rows for a stable score; predicting more costs every script
@@ -249,7 +249,7 @@ def standard_table(source: Path, target: Path, composite: CompositeKey | None = 
     (or, for a .tsv name, tab-) separated, uncompressed; cells are copied as written otherwise.
     With ``composite`` the joined id column comes first; with ``row_key``, a column of that
     name numbering the rows from 0. Returns the source's dialect."""
-    from mle_star.tools.inventory import open_table, table_dialect
+    from mle_star.tools.task.inventory import open_table, table_dialect
 
     dialect = table_dialect(source)
     if target.exists():
@@ -340,7 +340,7 @@ def _label_positions(intake: Intake) -> _Rows:
         frame = records_frame(read_records(folder / source["origin"]))
         grouping = group_column([str(c) for c in frame.columns], {source["key"], *source["label_columns"]})
     elif source["n_rows"] <= STRATIFY_MAX_ROWS:
-        from mle_star.tools.inventory import open_table
+        from mle_star.tools.task.inventory import open_table
 
         columns = [str(c) for c in open_table(folder / source["origin"], nrows=0).columns]
         grouping = group_column(columns, {source["key"], *source["label_columns"]})
@@ -546,7 +546,7 @@ def _link(source: Path, target: Path) -> None:
 def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], notes: list[str],
                    is_labels: bool, composite: CompositeKey | None = None, row_key: str | None = None) -> None:
     """Show a table in another dialect (or the zipped label table) as a standard copy."""
-    from mle_star.tools.inventory import InventoryError, table_dialect
+    from mle_star.tools.task.inventory import InventoryError, table_dialect
 
     try:
         dialect = table_dialect(path)
@@ -560,7 +560,7 @@ def _show_standard(name: str, path: Path, data: Path, view: dict[str, str], note
     try:
         standard_table(path, data / "full" / shown, composite, row_key)
     except Exception as exc:  # noqa: BLE001 - a table the intake read but cannot copy is the task's to fix
-        from mle_star.tools.intake import table_problem
+        from mle_star.tools.task.intake import table_problem
 
         raise TaskError(f"cannot read {name}: {table_problem(exc)}") from None
     del view[name]
@@ -582,7 +582,7 @@ def _test_columns(intake: Intake) -> list[str] | None:
         return None
     if intake.derived_test is not None:
         return [str(c) for c in intake.derived_test.columns]
-    from mle_star.tools.intake import _columns_of
+    from mle_star.tools.task.intake import _columns_of
 
     return _columns_of(Path(intake.data_dir), intake.test_file) or None
 
@@ -601,7 +601,7 @@ def _as_answers(intake: Intake, frame: pd.DataFrame) -> pd.DataFrame:
 def _task(intake: Intake, view: dict[str, str], holdout: str | None, n_train: int, n_holdout: int,
           notes: list[str]) -> Task:
     run_facts = "\n".join(f"- {n}" for n in notes)
-    inventory = intake.inventory.render(6000) + ("\n\nIn this run:\n" + run_facts if run_facts else "")
+    inventory = render_inventory(intake.inventory, 6000) + ("\n\nIn this run:\n" + run_facts if run_facts else "")
     return Task(
         name=intake.name, data_dir=intake.data_dir, description=intake.description, inventory=inventory,
         data_files=sorted(view), sample_submission=_shown(intake.sample, view), output=intake.output,

@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import Task
-from mle_star.tools.dataview import load_answers
-from mle_star.tools.metrics import Metric, metric_of
-from mle_star.tools.scoring import (
+from mle_star.tools.scoring.held_out import (
     InvalidPredictions,
     compute_score,
     score_predictions,
     scoring_pair,
 )
-from mle_star.tools.submission import InvalidSubmission, validate_submission
+from mle_star.tools.scoring.metrics import Metric, metric_of
+from mle_star.tools.scoring.submission import InvalidSubmission, validate_submission
+from mle_star.tools.task.dataview import load_answers
 
 VALID, TEST, FINAL = "valid_predictions.csv", "test_predictions.csv", "final/submission.csv"
 INNER = "inner_valid.npz"  # optional: a script's internal validation predictions, which ensembles blend

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from mle_star.tools.inventory.base import (
+from mle_star.tools.task.inventory.base import (
     COMPRESSED,
     JSON_COUNT_LIMIT,
     JSON_LINES_EXT,
@@ -29,7 +29,7 @@ from mle_star.tools.inventory.base import (
     _suffixes,
     classify,
 )
-from mle_star.tools.inventory.streams import _scan, _Source, _source
+from mle_star.tools.task.inventory.streams import _scan, _Source, _source
 
 # ---------------------------------------------------------------- JSON
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from typing_extensions import TypedDict
 
-from mle_star.tools.metrics import Metric, refine
+from mle_star.tools.scoring.metrics import Metric, refine
 
 Kind = Literal["label", "probability", "class_probabilities", "targets", "multilabel", "ranked_labels"]
 KINDS: tuple[str, ...] = ("label", "probability", "class_probabilities", "targets", "multilabel", "ranked_labels")

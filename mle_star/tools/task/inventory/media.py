@@ -13,8 +13,14 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mle_star.tools.inventory.base import JSON_COUNT_LIMIT, InventoryError, _cut, _public, _suffixes
-from mle_star.tools.inventory.streams import _scan, _source
+from mle_star.tools.task.inventory.base import (
+    JSON_COUNT_LIMIT,
+    InventoryError,
+    _cut,
+    _public,
+    _suffixes,
+)
+from mle_star.tools.task.inventory.streams import _scan, _source
 
 # ---------------------------------------------------------------- images, audio, arrays, text
 

@@ -94,11 +94,6 @@ class Inventory:
                 return facts
         return None
 
-    def render(self, max_chars: int = 6000) -> str:
-        """Text for prompts: one line per entry (tables first), then first rows; capped."""
-        from mle_star.tools.inventory.render import _render  # render reads these classes
-
-        return _render(self, max_chars)
 
 
 # ---------------------------------------------------------------- small helpers
@@ -211,5 +206,3 @@ def _sniff_kind(path: Path) -> tuple[Kind, str]:
 def _is_junk(name: str) -> bool:
     """macOS archive leftovers that are not data."""
     return name.startswith("__MACOSX/") or PurePosixPath(name).name in {".DS_Store", "Thumbs.db"}
-
-

@@ -1,7 +1,7 @@
 """The script runner: the one module that owns all process handling.
 
 Generated code is untrusted and a model may cheat. Each script runs in a fresh process inside
-the sandbox chosen by :func:`mle_star.tools.sandbox.probe`, in its own work folder
+the sandbox chosen by :func:`mle_star.tools.execution.sandbox.probe`, in its own work folder
 ``run_dir/work/<name>/`` (cwd, HOME; ``/workspace`` under bwrap) whose ``input/`` holds the
 view's entries read-only. Everything the agent trusts lives in ``run_dir/scripts/<name>/``, a
 record the script never sees: the code as run, stdout.txt/stderr.txt (written from pipes,
@@ -39,8 +39,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mle_star.tools.sandbox import Sandbox, bwrap_invocation, system_tool
-from mle_star.tools.workbench import ScriptEnv, default_env
+from mle_star.tools.execution.environment import ScriptEnv, default_env
+from mle_star.tools.execution.sandbox import Sandbox, bwrap_invocation, system_tool
 
 SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
 _SCORE_LINE_RE = re.compile(rb"Final Validation Performance:[ \t]*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")

@@ -3,14 +3,14 @@
 The driver (the graph, the model calls, the checkpoints) stays where ``mle-star run`` runs.
 Each script execution is one Ray task that reserves the script's threads as CPUs, one GPU when
 the cluster has GPUs, and its memory cap as Ray ``memory`` when ``--script-memory-gb`` sets one.
-On the worker the task runs :class:`~mle_star.tools.runner.ScriptRunner` itself (bubblewrap,
+On the worker the task runs :class:`~mle_star.tools.execution.runner.ScriptRunner` itself (bubblewrap,
 rlimits, watchdog, bounded output, declared outputs) in a node-local scratch run folder, then
 ships the record back: the driver installs ``solution.py``, ``stdout.txt``, ``stderr.txt`` and
 ``outputs/`` under ``run_dir/scripts/<name>/`` and writes ``result.json`` and the
 ``executions.jsonl`` line itself, so the result cache, the judge, the report and resume work
 unchanged. The script's work folder stays on the worker and is removed after collection.
 
-Inputs reach workers through :mod:`mle_star.tools.ray_data`: in place when the worker sees the
+Inputs reach workers through :mod:`mle_star.tools.execution.ray_data`: in place when the worker sees the
 driver's path with the same content (a shared filesystem), else through the object store, put
 once per run and copied once per node. Concurrency is Ray's: the driver submits every script
 the graph asks for and Ray runs as many as the cluster's free resources allow (no local cap at
@@ -44,9 +44,10 @@ from typing import Any
 
 from mle_star.config import Context
 from mle_star.telemetry import emit
-from mle_star.tools import ray_data
-from mle_star.tools.executor import RayUnavailable, script_threads
-from mle_star.tools.runner import (
+from mle_star.tools.execution import ray_data
+from mle_star.tools.execution.environment import script_env
+from mle_star.tools.execution.resources import RayUnavailable, script_threads
+from mle_star.tools.execution.runner import (
     ExecResult,
     _atomic_write,
     _check_entry,
@@ -58,8 +59,7 @@ from mle_star.tools.runner import (
     cpu_count,
     execution_digest,
 )
-from mle_star.tools.sandbox import Sandbox, SandboxMode
-from mle_star.tools.workbench import script_env
+from mle_star.tools.execution.sandbox import Sandbox, SandboxMode
 
 INSTALL_HINT = "pip install 'mle-star[ray]'"
 DATA_ENV = "MLE_STAR_RAY_DATA"  # 'auto' (default) or 'object_store' (as if no worker saw the driver's files)
@@ -198,7 +198,7 @@ def _worker_info(mode: SandboxMode) -> dict:
     import ray
 
     from mle_star import __version__
-    from mle_star.tools.sandbox import probe
+    from mle_star.tools.execution.sandbox import probe
 
     return {"sandbox": probe(mode), "version": __version__, "python": sys.version.split()[0],
             "node": ray.util.get_node_ip_address()}
@@ -298,9 +298,9 @@ def _run_on_worker(spec: dict, refs: dict[str, Any]) -> dict:
     node-local scratch run folder, and hand back its record (result.json is the driver's)."""
     import ray
 
-    from mle_star.tools.runner import ScriptRunner, default_limits
-    from mle_star.tools.sandbox import probe
-    from mle_star.tools.workbench import WorkbenchError, environment
+    from mle_star.tools.execution.environment import WorkbenchError, environment
+    from mle_star.tools.execution.runner import ScriptRunner, default_limits
+    from mle_star.tools.execution.sandbox import probe
 
     node = ray.util.get_node_ip_address()
     key, name = spec["run_key"], spec["name"]

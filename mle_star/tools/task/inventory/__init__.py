@@ -11,8 +11,8 @@ One module per job: ``base`` (the facts and file kinds), ``streams`` (bytes and 
 ``archive_listing``, ``walk`` (the folder walk and ``take_inventory``) and ``render`` (prompt text).
 """
 
-from mle_star.tools.inventory.archive_listing import archive_facts
-from mle_star.tools.inventory.base import (
+from mle_star.tools.task.inventory.archive_listing import archive_facts
+from mle_star.tools.task.inventory.base import (
     ARCHIVE_EXT,
     AUDIO_EXT,
     IMAGE_EXT,
@@ -25,13 +25,14 @@ from mle_star.tools.inventory.base import (
     Kind,
     classify,
 )
-from mle_star.tools.inventory.media import audio_facts, image_facts
-from mle_star.tools.inventory.records import json_facts
-from mle_star.tools.inventory.tables import count_rows, csv_facts, open_table, table_dialect
-from mle_star.tools.inventory.walk import take_inventory
+from mle_star.tools.task.inventory.media import audio_facts, image_facts
+from mle_star.tools.task.inventory.records import json_facts
+from mle_star.tools.task.inventory.render import render_inventory
+from mle_star.tools.task.inventory.tables import count_rows, csv_facts, open_table, table_dialect
+from mle_star.tools.task.inventory.walk import take_inventory
 
 __all__ = [
     "ARCHIVE_EXT", "AUDIO_EXT", "IMAGE_EXT", "JSON_EXT", "TABLE_EXT", "FileFacts", "FolderFacts", "Inventory",
     "InventoryError", "Kind", "archive_facts", "audio_facts", "classify", "count_rows", "csv_facts", "image_facts",
-    "json_facts", "open_table", "table_dialect", "take_inventory",
+    "json_facts", "open_table", "render_inventory", "table_dialect", "take_inventory",
 ]

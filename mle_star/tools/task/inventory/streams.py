@@ -13,7 +13,7 @@ from typing import IO, cast
 
 import numpy as np
 
-from mle_star.tools.inventory.base import CHUNK, InventoryError, MiB, _is_junk, _late, classify
+from mle_star.tools.task.inventory.base import CHUNK, InventoryError, MiB, _is_junk, _late, classify
 
 # ---------------------------------------------------------------- byte streams
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from mle_star.tools.inventory.base import (
+from mle_star.tools.task.inventory.base import (
     SAMPLE_KINDS,
     TAR_MAX_MEMBERS,
     TAR_SECONDS,
@@ -27,13 +27,13 @@ from mle_star.tools.inventory.base import (
     _suffixes,
     classify,
 )
-from mle_star.tools.inventory.media import (
+from mle_star.tools.task.inventory.media import (
     _audio_stream_facts,
     _image_stream_facts,
     _npy_stream_facts,
 )
-from mle_star.tools.inventory.records import _json_head
-from mle_star.tools.inventory.streams import (
+from mle_star.tools.task.inventory.records import _json_head
+from mle_star.tools.task.inventory.streams import (
     _open_decompressed,
     _open_member,
     _row_facts,
@@ -41,7 +41,7 @@ from mle_star.tools.inventory.streams import (
     _Source,
     _source,
 )
-from mle_star.tools.inventory.tables import _table_head
+from mle_star.tools.task.inventory.tables import _table_head
 
 # ---------------------------------------------------------------- archives
 

@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from mle_star.tools.inventory.base import HEAD_BYTES, MAX_COLUMNS, InventoryError, _cut
+from mle_star.tools.task.inventory.base import HEAD_BYTES, MAX_COLUMNS, InventoryError, _cut
 
 # ---------------------------------------------------------------- parquet footer
 

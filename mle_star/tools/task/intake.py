@@ -28,7 +28,16 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import Items, LabelSource, Modality, TaskType
-from mle_star.tools.archives import (
+from mle_star.tools.scoring.held_out import OutputSpec, as_strings
+from mle_star.tools.scoring.metrics import (
+    Metric,
+    UnknownMetric,
+    custom_metric,
+    detect_metric,
+    get_metric,
+    refine,
+)
+from mle_star.tools.task.archives import (
     ArchiveError,
     archive_stem,
     bundle_archive,
@@ -38,8 +47,8 @@ from mle_star.tools.archives import (
     strip_common_top,
     unbundle,
 )
-from mle_star.tools.dialect import shown_name
-from mle_star.tools.inventory import (
+from mle_star.tools.task.dialect import shown_name
+from mle_star.tools.task.inventory import (
     AUDIO_EXT,
     IMAGE_EXT,
     Inventory,
@@ -49,18 +58,9 @@ from mle_star.tools.inventory import (
     table_dialect,
     take_inventory,
 )
-from mle_star.tools.listed_labels import TEST_FILE as LISTED_TEST
-from mle_star.tools.listed_labels import TRAIN_FILE as LISTED_TRAIN
-from mle_star.tools.listed_labels import find_listed_labels
-from mle_star.tools.metrics import (
-    Metric,
-    UnknownMetric,
-    custom_metric,
-    detect_metric,
-    get_metric,
-    refine,
-)
-from mle_star.tools.scoring import OutputSpec, as_strings
+from mle_star.tools.task.listed_labels import TEST_FILE as LISTED_TEST
+from mle_star.tools.task.listed_labels import TRAIN_FILE as LISTED_TRAIN
+from mle_star.tools.task.listed_labels import find_listed_labels
 
 MIN_LABELLED = 10  # fewer labelled rows cannot be both trained on and validated
 TABLE_SUFFIXES = (".csv", ".tsv", ".csv.zip", ".csv.gz", ".tsv.gz", ".tsv.zip", ".csv.bz2", ".csv.xz",

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import PurePosixPath
 
-from mle_star.tools.inventory.base import FileFacts, FolderFacts, Inventory, _cut
+from mle_star.tools.task.inventory.base import FileFacts, FolderFacts, Inventory, _cut
 
 # ---------------------------------------------------------------- rendering
 
@@ -255,7 +255,8 @@ def _render_order(f: FileFacts) -> tuple[int, int, str]:
     return (0 if table else KIND_ORDER[f.kind], _name_rank(f.path), f.path)
 
 
-def _render(inv: Inventory, max_chars: int) -> str:
+def render_inventory(inv: Inventory, max_chars: int = 6000) -> str:
+    """Text for prompts: one line per entry (tables first), then first rows; capped."""
     bound = " (the walk stopped at a bound: counts are lower bounds)" if inv.truncated else ""
     blocks = [f"Data folder: {_plural(inv.n_files, 'file')}, {_human(inv.total_size)}{bound}"]
     entries: list[tuple[tuple, str]] = []

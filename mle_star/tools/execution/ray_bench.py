@@ -6,7 +6,7 @@ the cluster's CPUs (``share_of_cluster``), with the local executor and ``--max-p
 that share, so its scripts stay within what Ray reserved for it. Ray places the jobs on free
 nodes and queues the rest, so a bigger cluster runs more of them at once.
 
-Files travel like a run's inputs (:mod:`mle_star.tools.ray_data`): a worker that sees the task
+Files travel like a run's inputs (:mod:`mle_star.tools.execution.ray_data`): a worker that sees the task
 folder and the output folder at the driver's paths works in place; otherwise the task folder
 reaches it through the object store and the run folder (without the scripts' ``work/`` folders)
 comes back as a tar. A job whose worker dies is retried once with ``resume_argv`` when the run
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mle_star.tools import ray_data
-from mle_star.tools.ray_executor import (
+from mle_star.tools.execution import ray_data
+from mle_star.tools.execution.ray_executor import (
     RETRIES,
     cluster_facts,
     connect,

@@ -11,8 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mle_star.tools.inventory.archive_listing import _archive
-from mle_star.tools.inventory.base import (
+from mle_star.tools.task.inventory.archive_listing import _archive
+from mle_star.tools.task.inventory.base import (
     AUDIO_EXT,
     ROOT_KEEP,
     SMALL_FOLDER,
@@ -28,14 +28,14 @@ from mle_star.tools.inventory.base import (
     _suffixes,
     classify,
 )
-from mle_star.tools.inventory.media import (
+from mle_star.tools.task.inventory.media import (
     _array_facts,
     _audio_stream_facts,
     _image_stream_facts,
     _text_facts,
 )
-from mle_star.tools.inventory.records import _json
-from mle_star.tools.inventory.tables import _table
+from mle_star.tools.task.inventory.records import _json
+from mle_star.tools.task.inventory.tables import _table
 
 # ---------------------------------------------------------------- one file
 

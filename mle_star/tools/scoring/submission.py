@@ -10,7 +10,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from mle_star.tools.scoring import (
+from mle_star.tools.scoring.held_out import (
     InvalidPredictions,
     OutputSpec,
     as_strings,
@@ -81,7 +81,7 @@ def _read_regular_csv(path: Path, max_bytes: int) -> pd.DataFrame:
 
 def _read_sample(path: Path) -> pd.DataFrame:
     """The sample in its own dialect (a BOM, semicolons, decimal commas), as the intake read it."""
-    from mle_star.tools.inventory import InventoryError, open_table
+    from mle_star.tools.task.inventory import InventoryError, open_table
 
     try:
         return open_table(path, nrows=None)
@@ -153,7 +153,7 @@ def _id_hashes(ids: np.ndarray) -> np.ndarray:
 
 def _sample_id_hashes(sample: Path, id_column: str) -> np.ndarray:
     """The sample's ids as sorted 64-bit hashes, read in chunks (and kept for the file's version)."""
-    from mle_star.tools.inventory import InventoryError, open_table
+    from mle_star.tools.task.inventory import InventoryError, open_table
 
     info = sample.stat()
     key = (str(sample), info.st_size, info.st_mtime_ns, id_column)
@@ -172,7 +172,7 @@ def _sample_id_hashes(sample: Path, id_column: str) -> np.ndarray:
 def _validate_in_chunks(path: Path, sample: Path, spec: OutputSpec | str | None, max_bytes: int) -> pd.DataFrame:
     """validate_submission for a large sample, one chunk of rows at a time; returns the first
     rows (the callers of a test submission need only its verdict)."""
-    from mle_star.tools.inventory import InventoryError, open_table
+    from mle_star.tools.task.inventory import InventoryError, open_table
 
     try:
         ref = open_table(sample)  # the first rows: the columns and their types

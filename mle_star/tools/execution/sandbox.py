@@ -20,7 +20,7 @@ Two layouts, chosen by :func:`probe`:
 * user namespace (an ordinary user): ``--unshare-user --disable-userns``; the script keeps the
   user's uid, and RLIMIT_NPROC set inside the namespace counts only that namespace's tasks.
 
-This module only builds command lines and probes; :mod:`mle_star.tools.runner` owns processes.
+This module only builds command lines and probes; :mod:`mle_star.tools.execution.runner` owns processes.
 """
 
 from __future__ import annotations

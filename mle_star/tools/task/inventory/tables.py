@@ -14,8 +14,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from mle_star.tools.dialect import Dialect, NotText, sniff
-from mle_star.tools.inventory.base import (
+from mle_star.tools.task.dialect import Dialect, NotText, sniff
+from mle_star.tools.task.inventory.base import (
     COMPRESSED,
     HEAD_BYTES,
     HEAD_ROWS,
@@ -29,8 +29,8 @@ from mle_star.tools.inventory.base import (
     _reason,
     classify,
 )
-from mle_star.tools.inventory.parquet import _parquet_facts
-from mle_star.tools.inventory.streams import _count_chunk, _row_facts, _scan, _Source, _source
+from mle_star.tools.task.inventory.parquet import _parquet_facts
+from mle_star.tools.task.inventory.streams import _count_chunk, _row_facts, _scan, _Source, _source
 
 # ---------------------------------------------------------------- tables
 

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from mle_star.state import Task
-from mle_star.tools.inventory import open_table
-from mle_star.tools.scoring import OutputSpec, as_strings, sample_order, score_predictions
+from mle_star.tools.scoring.held_out import OutputSpec, as_strings, sample_order, score_predictions
+from mle_star.tools.task.inventory import open_table
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,8 @@ def write_prior(task: Task, views: dict[str, dict[str, str]], sample: Path, out:
 
 def prior_score(task: Task, views: dict[str, dict[str, str]], answers_path: str) -> float | None:
     """The prior's score on the agent's held-out rows (None when the agent holds none out)."""
-    from mle_star.tools.dataview import load_answers
-    from mle_star.tools.metrics import metric_of
+    from mle_star.tools.scoring.metrics import metric_of
+    from mle_star.tools.task.dataview import load_answers
 
     if task.get("scoring") != "agent" or not answers_path or not Path(answers_path).is_file():
         return None

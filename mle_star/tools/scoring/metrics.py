@@ -3,7 +3,7 @@
 Scores stay in the metric's own units everywhere; ``Metric.better`` is the single place that
 knows which way is up, so lower-is-better metrics are handled at every comparison.
 
-What ``Metric.compute(truth, pred)`` expects (canonical arrays; ``mle_star.tools.scoring``
+What ``Metric.compute(truth, pred)`` expects (canonical arrays; ``mle_star.tools.scoring.held_out``
 builds them from a prediction file):
 
 =====================  ===========================================  ===============================

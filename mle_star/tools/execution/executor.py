@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from mle_star.config import Context
-from mle_star.tools.dataview import MANIFEST
-from mle_star.tools.runner import (
-    ExecResult,
-    Limits,
-    ScriptRunner,
-    cpu_count,
-    default_limits,
-    threads_per_script,
-)
-from mle_star.tools.sandbox import probe
-
-
-class RayUnavailable(RuntimeError):
-    """``--executor ray`` cannot work: Ray is not installed or the cluster cannot be reached;
-    ``str()`` is one line a person can act on. (Declared here so callers catch it without Ray.)"""
+from mle_star.tools.execution.resources import limits
+from mle_star.tools.execution.runner import ExecResult, ScriptRunner
+from mle_star.tools.execution.sandbox import probe
+from mle_star.tools.task.dataview import MANIFEST
 
 
 class Executor(Protocol):
@@ -41,24 +29,6 @@ def run_data(run_dir: str | Path) -> dict:
     return json.loads((Path(run_dir) / "data" / MANIFEST).read_text())
 
 
-def limits(ctx: Context) -> Limits:
-    base = default_limits(ctx.max_parallel)
-    if ctx.script_memory_gb > 0:
-        return replace(base, memory_bytes=int(ctx.script_memory_gb * 1024**3))
-    return base
-
-
-def script_threads(ctx: Context) -> int:
-    """BLAS/OpenMP threads (= Ray CPUs) per script, the same rule on every executor."""
-    return threads_per_script(ctx.max_parallel)
-
-
-def final_workers(ctx: Context) -> int:
-    """Fits the final script may run at once: it runs alone, so one per core (one thread each).
-    A Ray task reserves its threads only, so there it fits one at a time."""
-    return max(1, cpu_count() // script_threads(ctx)) if ctx.executor == "local" else 1
-
-
 def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, str]] | None = None,
                   threads: int | None = None, workers: int = 1) -> Executor:
     """The run's executor, from ``ctx.executor``; ``extra_views`` adds views for single scripts
@@ -67,10 +37,10 @@ def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, s
     that runs alone how many fits it may run at once (locally; a Ray task reserves its threads only)."""
     views = run_data(run_dir)["views"] | (extra_views or {})
     if ctx.executor == "ray":
-        from mle_star.tools.ray_executor import RayExecutor
+        from mle_star.tools.execution.ray_executor import RayExecutor
 
         return RayExecutor(run_dir, views, ctx, threads=threads)
-    from mle_star.tools.workbench import script_env
+    from mle_star.tools.execution.environment import script_env
 
     return ScriptRunner(run_dir, views, sandbox=probe(ctx.sandbox), timeout=ctx.script_timeout,
                         max_parallel=ctx.max_parallel, limits=limits(ctx), threads=threads, workers=workers,
@@ -80,6 +50,6 @@ def make_executor(ctx: Context, run_dir: str, extra_views: dict[str, dict[str, s
 def release(ctx: Context, run_dir: str | Path) -> None:
     """The end of a run (finished or not): a Ray run drops its copies and scratch on the nodes."""
     if ctx.executor == "ray" and sys.modules.get("ray") is not None:  # Ray was used (and is installed)
-        from mle_star.tools.ray_executor import release_run
+        from mle_star.tools.execution.ray_executor import release_run
 
         release_run(run_dir)

@@ -1,0 +1,1 @@
+"""Execution: the runner, the sandbox, executors (local and Ray) and the workbench."""

@@ -1,0 +1,1 @@
+"""Scoring: metrics, held-out scoring, the judge, submission checks and the prior."""

@@ -1,0 +1,1 @@
+"""The task: intake, the file inventory, the data view scripts see, dialects and archives."""
