@@ -18,7 +18,7 @@ from mle_star.engineer.params import default_params
 from mle_star.engineer.recipe import block_span, default_recipe, parse_recipe, render_solution
 from mle_star.engineer.scripts import literal
 from mle_star.prompts import ROLES, Settings
-from mle_star.tools.execution.runner import parse_score
+from mle_star.tools.execution.script_files import parse_score
 
 
 def ask(role: str, task: dict, **fields) -> str:

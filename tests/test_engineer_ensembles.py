@@ -141,7 +141,7 @@ def test_stacking_is_cross_fitted(tmp_path, diabetes_task):
     """Changing the labels of one fold's rows leaves those rows' reported meta predictions unchanged
     (they come from a meta-learner fit on the other folds) while every other row's change; the printed
     score is the metric of exactly those out-of-fold predictions."""
-    from mle_star.tools.execution.runner import parse_score
+    from mle_star.tools.execution.script_files import parse_score
     from mle_star.tools.task.dataview import prepare_run_data
     from mle_star.tools.task.intake import read_task
 

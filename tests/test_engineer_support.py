@@ -22,7 +22,7 @@ import pytest
 from mle_star.engineer.model import answer
 from mle_star.examples import EXAMPLES, MissingExampleData, write_example
 from mle_star.prompts import ROLES, Settings
-from mle_star.tools.execution.runner import parse_score
+from mle_star.tools.execution.script_files import parse_score
 from mle_star.tools.model.code import extract_code
 from mle_star.tools.scoring.judge import Verdict, judge, outputs_for
 from mle_star.tools.scoring.metrics import metric_of

@@ -19,7 +19,7 @@ from mle_star.prompts.roles import (
 )
 from mle_star.state import PathState
 from mle_star.telemetry import Recorder
-from mle_star.tools.execution.runner import bounded
+from mle_star.tools.execution.script_files import bounded
 from mle_star.tools.model.code import ReplyError
 
 

@@ -49,17 +49,19 @@ from mle_star.tools.execution.environment import script_env
 from mle_star.tools.execution.resources import RayUnavailable, script_threads
 from mle_star.tools.execution.runner import (
     ExecResult,
-    _atomic_write,
-    _check_entry,
-    _check_name,
-    _read_regular,
-    _rmtree,
     cached_result,
     check_request,
     cpu_count,
     execution_digest,
 )
 from mle_star.tools.execution.sandbox import Sandbox, SandboxMode
+from mle_star.tools.execution.script_files import (
+    check_entry,
+    check_name,
+    read_regular,
+    rmtree,
+    write_atomic,
+)
 
 INSTALL_HINT = "pip install 'mle-star[ray]'"
 DATA_ENV = "MLE_STAR_RAY_DATA"  # 'auto' (default) or 'object_store' (as if no worker saw the driver's files)
@@ -335,7 +337,7 @@ def _run_on_worker(spec: dict, refs: dict[str, Any]) -> dict:
     runner = ScriptRunner(scratch, {spec["view"]: local}, sandbox=sandbox, timeout=spec["timeout"], max_parallel=1,
                           limits=limits, threads=spec["threads"], script_env=env)
     record = scratch / "scripts" / name
-    _rmtree(record)  # never the scratch cache: the driver decided this must run
+    rmtree(record)  # never the scratch cache: the driver decided this must run
     result = runner.run(spec["code"], name, view=spec["view"], timeout=spec["timeout"],
                         outputs=tuple(spec["outputs"]), salt=spec["salt"])
     files: list[tuple[str, bytes | None]] = []
@@ -345,10 +347,10 @@ def _run_on_worker(spec: dict, refs: dict[str, Any]) -> dict:
             continue
         if path.is_dir() and not path.is_symlink():
             files.append((rel, None))
-        elif (data := _read_regular(path, path.lstat().st_size)) is not None:  # the record: the runner wrote it
+        elif (data := read_regular(path, path.lstat().st_size)) is not None:  # the record: the runner wrote it
             files.append((rel, data))
-    _rmtree(record)
-    _rmtree(Path(result.workdir))
+    rmtree(record)
+    rmtree(Path(result.workdir))
     (scratch / "executions.jsonl").unlink(missing_ok=True)
     return {"status": "done", "result": result.to_dict(), "files": files, "node": node, "pid": os.getpid(),
             "data": used, "sandbox": sandbox.kind}
@@ -364,7 +366,7 @@ class RayExecutor:
                  threads: int | None = None, data_mode: str | None = None):
         self.ray = connect(ctx.ray_address)
         self.run_dir = Path(run_dir).absolute()
-        self.views = {_check_name("view", view): {_check_entry(entry): os.path.abspath(src)
+        self.views = {check_name("view", view): {check_entry(entry): os.path.abspath(src)
                                                     for entry, src in entries.items()}
                       for view, entries in views.items()}
         self.ctx = ctx
@@ -471,13 +473,13 @@ class RayExecutor:
                 "worker_deaths": len(deaths), "node": reply["node"], "data": reply["data"]})
             meta = {"node": reply["node"], "worker_pid": reply["pid"], "data": reply["data"],
                     "attempts": len(deaths) + 1, "worker_deaths": len(deaths), "lost": deaths}
-            _atomic_write(staging / "result.json", json.dumps(_plain(result) | {"sha256": digest, "ray": meta},
+            write_atomic(staging / "result.json", json.dumps(_plain(result) | {"sha256": digest, "ray": meta},
                                                               indent=1).encode())
             staging.chmod(0o755)
-            _rmtree(record)
+            rmtree(record)
             os.rename(staging, record)
         except BaseException:
-            _rmtree(staging)
+            rmtree(staging)
             raise
         return result
 
@@ -493,13 +495,13 @@ class RayExecutor:
             duration=round(duration, 3), stdout_tail="", stderr_tail=text, printed_score=None, outputs={},
             output_errors={rel: "not collected: the Ray worker died" for rel in outputs},
             sandbox=self.sandbox.kind, worker_deaths=len(deaths))
-        _rmtree(record)
+        rmtree(record)
         record.mkdir(parents=True)
-        _atomic_write(record / "solution.py", code.encode())
-        _atomic_write(record / "stdout.txt", b"")
-        _atomic_write(record / "stderr.txt", text.encode())
+        write_atomic(record / "solution.py", code.encode())
+        write_atomic(record / "stdout.txt", b"")
+        write_atomic(record / "stderr.txt", text.encode())
         meta = {"node": "", "attempts": len(deaths), "worker_deaths": len(deaths), "lost": deaths}
-        _atomic_write(record / "result.json", json.dumps(_plain(result) | {"sha256": None, "ray": meta},
+        write_atomic(record / "result.json", json.dumps(_plain(result) | {"sha256": None, "ray": meta},
                                                          indent=1).encode())
         return result
 

@@ -22,13 +22,11 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import resource
 import secrets
 import select
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -41,15 +39,25 @@ from typing import Any
 
 from mle_star.tools.execution.environment import ScriptEnv, default_env
 from mle_star.tools.execution.sandbox import Sandbox, bwrap_invocation, system_tool
+from mle_star.tools.execution.script_files import (
+    CHUNK,
+    Capture,
+    bounded,
+    check_entry,
+    check_name,
+    check_relpath,
+    collect,
+    excerpt,
+    parse_score,
+    read_regular,
+    rmtree,
+    write_atomic,
+)
 
-SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
-_SCORE_LINE_RE = re.compile(rb"Final Validation Performance:[ \t]*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _ENV_PASS = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "TZ")
 _MARKER = "MLE_STAR_EXEC"  # per-execution marker in the script's environment (none-mode sweep)
 GRACE = 2.0  # the parent kills this long after the in-sandbox watchdog should have
 DRAIN = 1.0  # after exit, how long to wait for pipes still held open by survivors (none mode)
-CHUNK = 1 << 20
 GiB = 1024**3
 
 # Pre-loaded so the none-mode preexec hook (which runs between fork and exec) imports nothing.
@@ -160,24 +168,6 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-def bounded(text: str, limit: int = 4000) -> str:
-    """Head and tail of a long text, so a chatty script never floods a prompt."""
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return f"{text[:half]}\n... [{len(text) - limit} characters omitted] ...\n{text[-half:]}"
-
-
-def parse_score(stdout: str) -> float | None:
-    matches = SCORE_RE.findall(stdout)
-    return _finite(matches[-1]) if matches else None
-
-
-def _finite(text: str | bytes) -> float | None:
-    value = float(text)
-    return value if value == value and abs(value) != float("inf") else None
-
-
 def _limit_hit(stderr: str, returncode: int | None, timed_out: bool) -> str:
     """Best effort: which limit the error text (or the signal) points at."""
     if timed_out:
@@ -191,215 +181,6 @@ def _limit_hit(stderr: str, returncode: int | None, timed_out: bool) -> str:
                               "pthread_create", "fork: retry")):
         return "processes"
     return ""
-
-
-# -- files ------------------------------------------------------------------------------------
-def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write via a temp file + os.replace, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _rmtree(path: Path) -> None:
-    """Remove a tree a script wrote (it may have made folders read-only)."""
-    def fix(func: Callable[..., Any], failed: str, _exc: Any) -> None:
-        parent = os.path.dirname(failed)
-        os.chmod(parent, 0o700)
-        if os.path.isdir(failed) and not os.path.islink(failed):
-            os.chmod(failed, 0o700)
-        func(failed)
-
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path, onerror=fix)
-
-
-def _read_regular(path: Path, limit: int) -> bytes | None:
-    """The content of a regular file (never following a symlink, never blocking on a FIFO)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        return fh.read(limit + 1)[:limit]
-
-
-def _excerpt(path: Path, limit: int) -> str:
-    """``bounded(text, limit)`` of a file, reading only its head and tail."""
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        if size <= 4 * limit:
-            return bounded(fh.read().decode("utf-8", errors="replace"), limit)
-        half = limit // 2
-        head = fh.read(4 * half).decode("utf-8", errors="replace")[:half]
-        fh.seek(size - 4 * half)
-        tail = fh.read().decode("utf-8", errors="replace")[-half:]
-    omitted = size - len(head.encode()) - len(tail.encode())
-    return f"{head}\n... [{omitted} characters omitted] ...\n{tail}"
-
-
-class _Capture:
-    """One output stream: the head and the tail kept on disk, the score parsed on the fly.
-
-    Memory stays at one chunk whatever the script prints; the tail is a ring file on disk.
-    """
-
-    def __init__(self, final: Path, limit: int):
-        self.final = final
-        self.head_max = limit // 2
-        self.tail_max = limit - self.head_max
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
-        self.tmp = Path(tmp)
-        self.out = os.fdopen(fd, "w+b")
-        self.ring = tempfile.TemporaryFile(dir=final.parent)
-        self.total = self.head = self.tail = 0  # bytes seen / in head / passed into the ring
-        self.partial = b""
-        self.score: bytes | None = None
-
-    def feed(self, data: bytes) -> None:
-        self._scan(data)
-        self.total += len(data)
-        if self.head < self.head_max:
-            take = data[: self.head_max - self.head]
-            self.out.write(take)
-            self.head += len(take)
-            data = data[len(take):]
-        if data and self.tail_max:
-            if len(data) > self.tail_max:
-                self.tail += len(data) - self.tail_max
-                data = data[-self.tail_max:]
-            pos = self.tail % self.tail_max
-            first = data[: self.tail_max - pos]
-            self.ring.seek(pos)
-            self.ring.write(first)
-            if len(first) < len(data):
-                self.ring.seek(0)
-                self.ring.write(data[len(first):])
-            self.tail += len(data)
-
-    def _scan(self, data: bytes) -> None:
-        buf = self.partial + data
-        cut = buf.rfind(b"\n")
-        if cut >= 0:
-            self._match(buf[: cut + 1])
-            buf = buf[cut + 1:]
-        self.partial = buf[-4096:]  # a score line longer than this is not a score line
-
-    def _match(self, lines: bytes) -> None:
-        if b"Final Validation Performance" in lines:
-            for match in _SCORE_LINE_RE.finditer(lines):
-                self.score = match.group(1)
-
-    def printed_score(self) -> float | None:
-        return _finite(self.score) if self.score is not None else None
-
-    def finish(self) -> None:
-        self._match(self.partial)
-        kept = min(self.tail, self.tail_max)
-        omitted = self.total - self.head - kept
-        if omitted > 0:
-            self.out.write(f"\n... [{omitted} bytes omitted] ...\n".encode())
-        start = self.tail % self.tail_max if self.tail > self.tail_max else 0
-        for offset, length in ((start, kept - start), (0, start)) if self.tail > self.tail_max else ((0, kept),):
-            self.ring.seek(offset)
-            self.out.write(self.ring.read(length))
-        self.ring.close()
-        self.out.close()
-        os.chmod(self.tmp, 0o644)
-        os.replace(self.tmp, self.final)
-
-    def abort(self) -> None:
-        for fh in (self.ring, self.out):
-            fh.close()
-        self.tmp.unlink(missing_ok=True)
-
-
-def _collect(workdir: Path, rel: str, dest: Path, limit: int) -> str:
-    """Copy the declared output ``rel`` from the work folder to ``dest``; '' or why not.
-
-    Only a regular file with one link, within ``limit``, reached through real directories:
-    each component is opened with O_NOFOLLOW relative to its parent, so a symlink planted
-    anywhere on the path (to /etc/shadow, to the record) is refused, and a FIFO never blocks.
-    """
-    parts = rel.split("/")
-    opened: list[int] = []
-    try:
-        dirfd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        opened.append(dirfd)
-        for part in parts[:-1]:
-            try:
-                info = os.stat(part, dir_fd=dirfd, follow_symlinks=False)
-            except FileNotFoundError:
-                return "missing"
-            if not stat.S_ISDIR(info.st_mode):
-                return f"'{part}' on its path is not a real folder (symlink?)"
-            dirfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dirfd)
-            opened.append(dirfd)
-        try:
-            info = os.stat(parts[-1], dir_fd=dirfd, follow_symlinks=False)
-        except FileNotFoundError:
-            return "missing"
-        if stat.S_ISLNK(info.st_mode):
-            return "is a symbolic link"
-        if not stat.S_ISREG(info.st_mode):
-            return "is not a regular file (folder, FIFO, socket or device)"
-        if info.st_nlink != 1:
-            return "has several hard links"
-        if info.st_size > limit:
-            return f"is too large ({info.st_size} bytes > {limit})"
-        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dirfd)
-        with os.fdopen(fd, "rb") as src:
-            now = os.fstat(src.fileno())
-            if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(now.st_mode):
-                return "changed while being collected"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            copied = 0
-            with open(dest, "wb") as out:
-                while chunk := src.read(min(CHUNK, limit + 1 - copied)):
-                    out.write(chunk)
-                    copied += len(chunk)
-                    if copied > limit:
-                        break
-            if copied > limit:
-                dest.unlink()
-                return f"is too large (more than {limit} bytes)"
-        return ""
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc})"
-    finally:
-        for fd in opened:
-            os.close(fd)
-
-
-def _check_relpath(path: str) -> str:
-    parts = path.split("/")
-    if not path or path.startswith("/") or "\0" in path or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"declared output must be a plain relative path, not {path!r}")
-    return path
-
-
-def _check_name(kind: str, name: str) -> str:
-    if not _NAME_RE.fullmatch(name):
-        raise ValueError(f"{kind} {name!r}: use letters, digits, '.', '_' or '-' (one path component)")
-    return name
-
-
-def _check_entry(name: str) -> str:
-    """An input entry is one path component (task files may have spaces in their names)."""
-    if name in ("", ".", "..") or "/" in name or "\0" in name or len(name.encode()) > 255:
-        raise ValueError(f"input entry {name!r} must be a single file or folder name")
-    return name
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -471,7 +252,7 @@ def _child_pids(pid: int) -> list[int]:
 class _Run:
     """One running process tree: pumps its pipes, enforces the deadline, kills, reaps."""
 
-    def __init__(self, proc: subprocess.Popen, captures: dict[int, _Capture], sandboxed: bool,
+    def __init__(self, proc: subprocess.Popen, captures: dict[int, Capture], sandboxed: bool,
                  marker: str, info_fd: int | None):
         self.proc, self.captures, self.sandboxed, self.marker = proc, captures, sandboxed, marker
         self.info_fd, self.info = info_fd, b""
@@ -629,10 +410,10 @@ def check_request(name: str, view: str, views: dict[str, dict[str, str]], output
     """Every executor's checks on a run request: a safe script name (it may nest one folder per
     solution path: path0/init_1), a known view, safe output paths (returned)."""
     for part in name.split("/"):
-        _check_name("script name", part)
+        check_name("script name", part)
     if view not in views:
         raise KeyError(f"unknown view {view!r} (have {sorted(views)})")
-    return tuple(_check_relpath(p) for p in outputs)
+    return tuple(check_relpath(p) for p in outputs)
 
 
 def execution_digest(code: str, timeout: float, view: str, entries: dict[str, str], outputs: tuple[str, ...],
@@ -645,7 +426,7 @@ def execution_digest(code: str, timeout: float, view: str, entries: dict[str, st
 
 def cached_result(record: Path, digest: str) -> ExecResult | None:
     """The finished record of this very execution, if its result.json and outputs are intact."""
-    raw = _read_regular(record / "result.json", 64 * 1024**2)
+    raw = read_regular(record / "result.json", 64 * 1024**2)
     if raw is None:
         return None
     try:
@@ -688,7 +469,7 @@ class ScriptRunner:
                  timeout: float = 1800.0, max_parallel: int = 1, limits: Limits | None = None,
                  threads: int | None = None, workers: int = 1, script_env: ScriptEnv | None = None):
         self.run_dir = Path(run_dir).absolute()
-        self.views = {_check_name("view", view): {_check_entry(entry): os.path.abspath(src)
+        self.views = {check_name("view", view): {check_entry(entry): os.path.abspath(src)
                                                     for entry, src in entries.items()}
                       for view, entries in views.items()}
         self.sandbox = sandbox
@@ -721,7 +502,7 @@ class ScriptRunner:
         self._sweep_stale()
         with self._slots:
             result = self._execute(code, name, view, timeout, outputs, record)
-        _atomic_write(record / "result.json", json.dumps(result.to_dict() | {"sha256": digest}, indent=1).encode())
+        write_atomic(record / "result.json", json.dumps(result.to_dict() | {"sha256": digest}, indent=1).encode())
         with self._lock, open(self.run_dir / "executions.jsonl", "a") as log:  # one line per real execution
             log.write(json.dumps({"name": name, "sha256": digest, "printed_score": result.printed_score,
                                   "duration": result.duration}) + "\n")
@@ -730,11 +511,11 @@ class ScriptRunner:
     # -- execution --------------------------------------------------------------------------
     def _prepare(self, code: str, name: str, view: str, record: Path) -> Path:
         """A fresh record and a fresh work folder holding a copy of the code."""
-        _rmtree(record)
+        rmtree(record)
         record.mkdir(parents=True)
-        _atomic_write(record / "solution.py", code.encode())
+        write_atomic(record / "solution.py", code.encode())
         workdir = self.run_dir / "work" / name
-        _rmtree(workdir)
+        rmtree(workdir)
         workdir.mkdir(parents=True)
         (workdir / "solution.py").write_text(code, encoding="utf-8")
         if self.sandbox.kind == "bwrap":
@@ -749,7 +530,7 @@ class ScriptRunner:
         target, manifest = base / view, base / f"{view}.json"
         want = json.dumps(self.views[view], sort_keys=True)
         with self._lock:
-            if target.is_dir() and not target.is_symlink() and _read_regular(manifest, 1 << 20) == want.encode():
+            if target.is_dir() and not target.is_symlink() and read_regular(manifest, 1 << 20) == want.encode():
                 return target
             base.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{view}.", dir=base))
@@ -759,9 +540,9 @@ class ScriptRunner:
             if target.exists() or target.is_symlink():
                 old = base / f".{view}.old.{secrets.token_hex(4)}"
                 os.rename(target, old)
-                _rmtree(old)
+                rmtree(old)
             os.rename(tmp, target)
-            _atomic_write(manifest, want.encode())
+            write_atomic(manifest, want.encode())
         return target
 
     def _env(self, home: str, marker: str) -> dict[str, str]:
@@ -832,8 +613,8 @@ class ScriptRunner:
                  record: Path) -> ExecResult:
         workdir = self._prepare(code, name, view, record)
         marker = f"{self.run_key}:{os.getpid()}:{secrets.token_hex(8)}"
-        out = _Capture(record / "stdout.txt", self.limits.output_bytes)
-        err = _Capture(record / "stderr.txt", self.limits.output_bytes)
+        out = Capture(record / "stdout.txt", self.limits.output_bytes)
+        err = Capture(record / "stderr.txt", self.limits.output_bytes)
         try:
             proc, info_fd = self._spawn(workdir, view, timeout, marker)
         except BaseException:
@@ -873,11 +654,11 @@ class ScriptRunner:
         err.finish()
         timed_out = run.killed or (returncode == -signal.SIGKILL and duration >= timeout - 0.05)
         collected, errors = self._collect(workdir, record, outputs)
-        stderr_tail = _excerpt(record / "stderr.txt", 3000)
+        stderr_tail = excerpt(record / "stderr.txt", 3000)
         return ExecResult(
             name=name, workdir=str(workdir), record_dir=str(record),
             returncode=None if timed_out else returncode, timed_out=timed_out, duration=round(duration, 3),
-            stdout_tail=_excerpt(record / "stdout.txt", 4000), stderr_tail=stderr_tail,
+            stdout_tail=excerpt(record / "stdout.txt", 4000), stderr_tail=stderr_tail,
             printed_score=out.printed_score(), outputs=collected, output_errors=errors,
             sandbox=self.sandbox.kind, limit_hit=_limit_hit(stderr_tail, returncode, timed_out),
             cpu_seconds=run.cpu_seconds,
@@ -891,12 +672,12 @@ class ScriptRunner:
             return collected, errors
         staging = Path(tempfile.mkdtemp(prefix=".outputs.", dir=record))
         for rel in outputs:
-            problem = _collect(workdir, rel, staging / rel, self.limits.output_file_bytes)
+            problem = collect(workdir, rel, staging / rel, self.limits.output_file_bytes)
             if problem:
                 errors[rel] = problem
             else:
                 collected[rel] = str(record / "outputs" / rel)
-        _rmtree(record / "outputs")
+        rmtree(record / "outputs")
         os.rename(staging, record / "outputs")
         (record / "outputs").chmod(0o755)
         return collected, errors

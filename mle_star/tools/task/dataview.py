@@ -582,9 +582,9 @@ def _test_columns(intake: Intake) -> list[str] | None:
         return None
     if intake.derived_test is not None:
         return [str(c) for c in intake.derived_test.columns]
-    from mle_star.tools.task.intake import _columns_of
+    from mle_star.tools.task.intake import columns_of
 
-    return _columns_of(Path(intake.data_dir), intake.test_file) or None
+    return columns_of(Path(intake.data_dir), intake.test_file) or None
 
 
 def _as_answers(intake: Intake, frame: pd.DataFrame) -> pd.DataFrame:

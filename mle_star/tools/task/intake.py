@@ -7,6 +7,9 @@ doom every script (labels with one class, too few labelled rows, sample ids that
 the test ids); everything else becomes bounded facts for the prompts. It never loads a whole
 large file: tables are read for their header, a few rows and the columns it needs.
 
+Tables and records are read by :mod:`.reading`; examples that are files (items, labels in
+file names, image targets) are found by :mod:`.items`.
+
 Layouts: a flat folder, a folder with ``public/`` (and ``private/`` for grading, never read),
 and MLE-bench's prepared competition (``<competition>/prepared/public``).
 """
@@ -15,11 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 import os
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, cast
@@ -41,10 +42,7 @@ from mle_star.tools.task.archives import (
     ArchiveError,
     archive_stem,
     bundle_archive,
-    is_archive,
     is_junk,
-    member_names,
-    strip_common_top,
     unbundle,
 )
 from mle_star.tools.task.dialect import shown_name
@@ -54,21 +52,33 @@ from mle_star.tools.task.inventory import (
     Inventory,
     InventoryError,
     csv_facts,
-    open_table,
     table_dialect,
     take_inventory,
+)
+from mle_star.tools.task.items import (
+    find_items,
+    folder_files,
+    image_targets,
+    item_modality,
+    labels_in_names,
 )
 from mle_star.tools.task.listed_labels import TEST_FILE as LISTED_TEST
 from mle_star.tools.task.listed_labels import TRAIN_FILE as LISTED_TRAIN
 from mle_star.tools.task.listed_labels import find_listed_labels
+from mle_star.tools.task.reading import (
+    TaskError,
+    columns_of,
+    is_json,
+    is_table,
+    read_columns,
+    read_records,
+    read_table,
+    records_frame,
+    table_problem,
+)
 
 MIN_LABELLED = 10  # fewer labelled rows cannot be both trained on and validated
-TABLE_SUFFIXES = (".csv", ".tsv", ".csv.zip", ".csv.gz", ".tsv.gz", ".tsv.zip", ".csv.bz2", ".csv.xz",
-                  ".parquet", ".pq", ".xlsx", ".xlsm", ".xls")
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.zip", ".json.gz")
-WHOLE_READ_BYTES = 256 << 20  # tables up to this size are parsed whole once, to find malformed rows
 LABEL_READ_ROWS = 2_000_000  # label columns of larger tables are judged from this many rows
-JSON_MAX_BYTES = 1 << 30  # JSON label sources larger than this are not split (self-reported scores)
 # sample_submission.csv, sampleSubmission.csv, en_sample_submission_2.csv.zip, submission_format.csv, .tsv
 SAMPLE_NAME = re.compile(r"^([a-z]{2,3}[_\-])?(sample[_\- ]?submission|submission[_\-]format).*\.(csv|tsv)(\.zip|\.gz)?$",
                          re.I)
@@ -76,8 +86,6 @@ ROW_KEY = "\0row"  # find_label_source's key for a label table whose rows have n
 CompositeKey = tuple[str, tuple[str, str], str]  # (sample id column, the two test columns, separator)
 
 
-class TaskError(ValueError):
-    """Bad task input; the message is one line a user can act on."""
 
 
 @dataclass
@@ -181,100 +189,11 @@ def fingerprint(folder: Path, limit: int = 20_000) -> str:
     return digest.hexdigest()
 
 
-# -- reading tables and records ------------------------------------------------------------
-
-def _is_table(name: str) -> bool:
-    return name.lower().endswith(TABLE_SUFFIXES)
-
-
-def _is_json(name: str) -> bool:
-    return name.lower().endswith(JSON_SUFFIXES)
-
-
-def _read_table(path: Path, **kwargs) -> pd.DataFrame:
-    """The table (every row unless ``nrows`` says otherwise), or a TaskError naming the file."""
-    kwargs.setdefault("nrows", None)
-    try:
-        return open_table(path, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - any unreadable table is the user's to fix
-        raise TaskError(f"cannot read {path.name}: {table_problem(exc)}") from None
-
-
-def _read_columns(path: Path, columns: list[str], **kwargs) -> pd.DataFrame:
-    """Some columns of a table. A table up to WHOLE_READ_BYTES is parsed whole, so a ragged row
-    (which pandas skips over when told to read only some columns) is found here, by name, rather
-    than in every script that reads the file."""
-    if path.stat().st_size <= WHOLE_READ_BYTES:
-        return _read_table(path, **kwargs)[columns]
-    return _read_table(path, usecols=columns, **kwargs)
-
-
-def table_problem(exc: BaseException) -> str:
-    """What is wrong with a table, in words rather than a library's exception name."""
-    cause = exc.__cause__ or exc
-    text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
-    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if fields:
-        return f"line {fields[2]} has {fields[3]} fields where the rows before it have {fields[1]}"
-    if isinstance(cause, pd.errors.EmptyDataError):
-        return "the file is empty (no header row)"
-    if isinstance(cause, zipfile.BadZipFile):
-        return "it is not a readable zip archive"
-    if isinstance(cause, (EOFError, OSError)) and ("gzip" in text.lower() or "compressed file ended" in text):
-        return "the compressed data is damaged or cut short"
-    if isinstance(cause, UnicodeError):
-        return "its text encoding cannot be read"
-    if isinstance(cause, MemoryError):
-        return "it does not fit in memory"
-    if "EOF inside string" in text:
-        return "a quoted field is never closed (the file may be cut short)"
-    return re.sub(r"^[A-Za-z_.]*(Error|Exception): ", "", text)[:200] or "the file cannot be parsed as a table"
-
-
-def table_columns(path: Path) -> list[str]:
-    return [str(c) for c in _read_table(path, nrows=0).columns]
-
-
-def read_records(path: Path) -> list[dict]:
-    """JSON records (an array, JSON lines, or an object holding one array), flattened one level."""
-    if path.stat().st_size > JSON_MAX_BYTES:
-        raise TaskError(f"{path.name} is larger than {JSON_MAX_BYTES >> 30} GB")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        try:
-            value = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise TaskError(f"cannot read {path.name}: {exc.msg} at line {exc.lineno}") from None
-    if isinstance(value, dict):
-        arrays = [v for v in value.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        value = max(arrays, key=len) if arrays else [value]
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value[:100]):
-        raise TaskError(f"{path.name}: expected JSON records (a list of objects)")
-    return value
-
-
-def records_frame(records: list[dict]) -> pd.DataFrame:
-    return pd.json_normalize(records, max_level=1)
-
-
-def _columns_of(folder: Path, name: str) -> list[str]:
-    if _is_table(name):
-        return table_columns(folder / name)
-    if _is_json(name):
-        try:
-            return list(records_frame(read_records(folder / name)[:200]).columns)
-        except TaskError:
-            return []
-    return []
-
-
 # -- the sample submission and the output it defines ---------------------------------------
 
 def _sample_head(path: Path) -> pd.DataFrame:
     """The sample's first rows: its shape."""
-    head = _read_table(path, nrows=1000)
+    head = read_table(path, nrows=1000)
     if head.shape[1] < 2:
         raise TaskError(f"{path.name}: needs an id column and at least one prediction column")
     if head.empty:
@@ -284,7 +203,7 @@ def _sample_head(path: Path) -> pd.DataFrame:
 
 def _sample_ids(path: Path, id_column: str) -> np.ndarray:
     """All of the sample's ids (as strings, as written)."""
-    ids = raw_strings(_read_columns(path, [id_column], dtype=str, keep_default_na=False)[id_column])
+    ids = raw_strings(read_columns(path, [id_column], dtype=str, keep_default_na=False)[id_column])
     if len(set(ids)) != len(ids):
         raise TaskError(f"{path.name}: the ids in '{id_column}' are not unique")
     return ids
@@ -335,7 +254,7 @@ def copied_columns(head: pd.DataFrame, folder: Path, test_file: str | None, test
 def composite_key(head: pd.DataFrame, test: Path, test_columns: list[str]) -> CompositeKey | None:
     """A sample id that joins two test columns, as token-level tasks write them ("12_3" for
     sentence 12, token 3): found on the first rows of both files."""
-    rows = _read_table(test, nrows=20_000, dtype=str, keep_default_na=False)
+    rows = read_table(test, nrows=20_000, dtype=str, keep_default_na=False)
     candidates = [c for c in test_columns[:12] if c in rows.columns]
     for column in head.columns:
         probe = set(as_strings(head[column].dropna().astype(str).to_numpy()[:200]))
@@ -361,7 +280,7 @@ def key_values(frame: pd.DataFrame, composite: CompositeKey | None) -> pd.DataFr
 def _overlap(values: pd.Series, test: Path, column: str) -> float:
     """Share of the sample's first values found in a test column."""
     try:
-        known = set(as_strings(_read_table(test, usecols=[column], dtype=str, keep_default_na=False)[column]))
+        known = set(as_strings(read_table(test, usecols=[column], dtype=str, keep_default_na=False)[column]))
     except TaskError:
         return 0.0
     probe = as_strings(values.dropna().astype(str).to_numpy())
@@ -382,7 +301,7 @@ def _norm(value: str) -> str:
 def _label_candidates(folder: Path, sample: Path) -> list[str]:
     """Tables and JSON files that may hold the training labels, most likely first."""
     names = [p.name for p in folder.iterdir() if p.is_file() and p != sample
-             and (_is_table(p.name) or _is_json(p.name)) and "test" not in p.name.lower()
+             and (is_table(p.name) or is_json(p.name)) and "test" not in p.name.lower()
              and not SAMPLE_NAME.match(p.name)]
 
     def rank(name: str) -> tuple[int, str]:
@@ -394,7 +313,7 @@ def _label_candidates(folder: Path, sample: Path) -> list[str]:
 
 def _test_table(folder: Path) -> str | None:
     names = sorted(p.name for p in folder.iterdir() if p.is_file() and "test" in p.name.lower()
-                   and (_is_table(p.name) or _is_json(p.name)) and not SAMPLE_NAME.match(p.name))
+                   and (is_table(p.name) or is_json(p.name)) and not SAMPLE_NAME.match(p.name))
     return names[0] if names else None
 
 
@@ -408,7 +327,7 @@ def find_label_source(folder: Path, sample: Path, id_column: str, predictions: l
     unreadable: TaskError | None = None
     for name in _label_candidates(folder, sample):
         try:
-            cols = _columns_of(folder, name)
+            cols = columns_of(folder, name)
         except TaskError as exc:
             if unreadable is None and re.search(r"train|label", name, re.I):
                 unreadable = exc
@@ -419,7 +338,7 @@ def find_label_source(folder: Path, sample: Path, id_column: str, predictions: l
             cols = [composite[0], *cols]
         key = id_column if id_column in cols else next((c for c in cols if _norm(c) == _norm(id_column)), None)
         if all(p in cols for p in predictions):  # same names as the sample: the usual case
-            if key is None and test_columns and _is_table(name) and id_column not in cols:
+            if key is None and test_columns and is_table(name) and id_column not in cols:
                 return name, ROW_KEY, predictions  # rows without ids: numbered by the run's data view
             return name, key or _id_like(cols), predictions
         extra = [c for c in cols if c not in test_columns and c != key] if test_columns else []
@@ -443,171 +362,6 @@ def _id_like(cols: list[str]) -> str:
     return next((c for c in cols if re.search(r"(^|_)(id|name|key|code)$", c.lower())), cols[0])
 
 
-# -- file-based items (images, audio) ------------------------------------------------------
-
-
-def _folder_files(folder: Path, limit: int = 2_000_000) -> list[str]:
-    """Files under a folder, relative to it (bounded)."""
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        rel = Path(dirpath).relative_to(folder)
-        out += [str(rel / f) if str(rel) != "." else f for f in filenames]
-        if len(out) >= limit:
-            break
-    return out
-
-
-
-
-def _match_items(ids: list[str], files: list[str]) -> str | None:
-    """The pattern that maps ids onto these files: "{id}", "{id}.png", "sub/{id}.wav"..."""
-    if not ids or not files:
-        return None
-    probe = ids[:200]
-    names = set(files)
-    if all(i in names for i in probe):
-        return "{id}"
-    by_stem: dict[str, str] = {}
-    for f in files:
-        p = PurePosixPath(f)
-        by_stem.setdefault(str(p.with_suffix("")), f)
-    hits = [by_stem.get(i) for i in probe]
-    if all(hits):
-        suffixes = {PurePosixPath(h).suffix for h in hits if h}
-        if len(suffixes) == 1:
-            return "{id}" + suffixes.pop()
-    return None
-
-
-def find_items(folder: Path, ids: list[str], want: str) -> tuple[Items, str | None] | None:
-    """The folder (or archive, to extract) whose files are the items named by ``ids``.
-
-    ``want`` ("train" / "test") is preferred in names. Returns the Items (dir as scripts will
-    see it) and the archive to extract, if the files are in one."""
-    entries = sorted(folder.iterdir(), key=lambda p: (want not in p.name.lower(), p.name))
-    hits: list[tuple[Items, str | None]] = []
-    for entry in entries:
-        if entry.is_dir():
-            files = _folder_files(entry)
-            pattern = _match_items(ids, files)
-            if pattern:
-                hits.append((Items(dir=entry.name, pattern=pattern, n_files=len(files)), None))
-            for sub in sorted((s for s in entry.iterdir() if s.is_dir()), key=lambda p: (want not in p.name.lower(),
-                                                                                        p.name)):
-                files = _folder_files(sub)  # one level down: siim's jpeg/test/<id>.jpg beside test/<id>.dcm
-                pattern = _match_items(ids, files)
-                if pattern:
-                    hits.append((Items(dir=f"{entry.name}/{sub.name}", pattern=pattern, n_files=len(files)), None))
-        elif entry.is_file() and is_archive(entry.name):
-            stem = archive_stem(entry.name)
-            files = strip_common_top(member_names(entry), stem)
-            pattern = _match_items(ids, files)
-            if pattern:
-                hits.append((Items(dir=stem, pattern=pattern, n_files=len(files)), entry.name))
-    readable = IMAGE_EXT | AUDIO_EXT
-    # the same items in two formats (DICOM and JPEG): the one scripts can read with the usual libraries
-    return next((h for h in hits if PurePosixPath(h[0]["pattern"]).suffix.lower() in readable), hits[0] if hits else None)
-
-
-# -- labels in file names ---------------------------------------------------------------------
-
-MAX_NAMED_CLASSES = 1000  # class folders (dog breeds: 120); a file-name label has at most 50 values
-NAME_RULES: list[tuple[str, re.Pattern]] = [  # (how, pattern with a 'label' group over the file name)
-    ("the last part of the file name (x_<label>.ext)", re.compile(r"^.+[_\-](?P<label>[^_\-./]+)\.[^./]+$")),
-    ("the first part of the file name (<label>.<n>.ext)", re.compile(r"^(?P<label>[A-Za-z][A-Za-z_\- ]*)[._\-]\d+\.[^./]+$")),
-]
-
-
-def labels_in_names(folder: Path, id_column: str, predictions: list[str], test_dir: str | None
-                    ) -> tuple[pd.DataFrame, str, str] | None:
-    """Training labels written into the items' paths, where no table holds them: class folders
-    (``train/<label>/x.jpg``), a suffix (``..._TRAIN12_1.aif``) or a prefix (``cat.123.jpg``).
-
-    Returns (table of id -> label, the folder or archive holding the items, how the labels are read)."""
-    label_column = predictions[0] if len(predictions) == 1 else "label"
-    entries = sorted((p for p in folder.iterdir() if p.name != test_dir and archive_stem(p.name) != test_dir
-                      and (p.is_dir() or (p.is_file() and is_archive(p.name)))),
-                     key=lambda p: ("train" not in p.name.lower(), p.name))
-    for entry in entries:
-        files = (_folder_files(entry) if entry.is_dir()
-                 else strip_common_top(member_names(entry), archive_stem(entry.name)))
-        files = [f for f in files if not is_junk(f)]
-        if len(files) < MIN_LABELLED:
-            continue
-        found = _named_labels(files)
-        if found:
-            ids, labels, how = found
-            frame = pd.DataFrame({id_column: ids, label_column: labels})
-            return frame, entry.name, how
-    return None
-
-
-
-def _named_labels(files: list[str]) -> tuple[list[str], list[str], str] | None:
-    """The rule that gives most files a label with few distinct values (2..50; folders: 2..1000)."""
-    parts = [PurePosixPath(f).parts for f in files]
-    if all(len(p) == 2 for p in parts):
-        classes = {p[0] for p in parts}
-        if 2 <= len(classes) <= MAX_NAMED_CLASSES and len(classes) <= len(files) // 2:
-            return files, [p[0] for p in parts], "the class folder each file is in (<label>/<file>)"
-    for how, pattern in NAME_RULES:
-        matches = [pattern.match(PurePosixPath(f).name) for f in files]
-        if sum(m is not None for m in matches) < 0.95 * len(files):
-            continue
-        labels = [m["label"] if m else "" for m in matches]
-        distinct = {v for v in labels if v}
-        if 2 <= len(distinct) <= 50 and len(distinct) <= len(files) // 5:
-            kept = [(f, v) for f, v in zip(files, labels, strict=True) if v]
-            return [f for f, _ in kept], [v for _, v in kept], how
-    return None
-
-
-# -- image targets ---------------------------------------------------------------------------
-
-PIXEL_ID = re.compile(r"^(?P<stem>.+)_(?P<row>\d+)_(?P<col>\d+)$")
-TARGET_WORDS = re.compile(r"clean|target|mask|label|truth|gt|output|_y$", re.I)
-
-
-def image_targets(folder: Path, sample_ids: np.ndarray) -> dict[str, Any] | None:
-    """Targets that are images: the sample's ids are ``<image>_<row>_<col>`` of the images in one
-    folder (the test inputs), and two other folders hold the same file names (inputs, targets)."""
-    head = [PIXEL_ID.match(str(i)) for i in sample_ids[:2000]]
-    if not head or not all(head):
-        return None
-    stems = {m["stem"] for m in head if m}
-    folders = {p.name: _image_names(p) for p in sorted(folder.iterdir()) if p.is_dir()}
-    test = next((name for name, files in folders.items() if stems <= {PurePosixPath(f).stem for f in files}), None)
-    if test is None:
-        return None
-    pairs = [(a, b) for a in folders for b in folders if a != test and b != test and a != b
-             and folders[a] and folders[a] == folders[b] and TARGET_WORDS.search(b) and not TARGET_WORDS.search(a)]
-    if not pairs:
-        return None
-    inputs, targets = pairs[0]
-    base = min(min(int(m["row"]), int(m["col"])) for m in head if m)
-    return {"inputs": inputs, "targets": targets, "test": test, "base": 0 if base == 0 else 1,
-            "n_images": len(folders[inputs])}
-
-
-def _image_names(path: Path) -> set[str]:
-    return {f for f in _folder_files(path, 100_000) if PurePosixPath(f).suffix.lower() in IMAGE_EXT and "/" not in f}
-
-
-def _item_modality(folder: Path, items: Items | None, archive: str | None) -> Modality | None:
-    if items is None:
-        return None
-    suffix = PurePosixPath(items["pattern"]).suffix.lower()
-    if not suffix:  # ids carry the extension: look at one real file name
-        files = (member_names(folder / archive) if archive else _folder_files(folder / items["dir"], 50))
-        suffix = PurePosixPath(files[0]).suffix.lower() if files else ""
-    if suffix in IMAGE_EXT:
-        return "image"
-    if suffix in AUDIO_EXT:
-        return "audio"
-    return "other"
-
-
 # -- labels --------------------------------------------------------------------------------
 
 def _label_values(folder: Path, source: str, key: str, labels: list[str], composite: CompositeKey | None = None,
@@ -615,13 +369,13 @@ def _label_values(folder: Path, source: str, key: str, labels: list[str], compos
     """The key and label columns (all rows, or the first LABEL_READ_ROWS of a huge table)."""
     path = folder / source
     if row_key is not None:
-        frame = _read_columns(path, labels, nrows=LABEL_READ_ROWS, low_memory=False)
+        frame = read_columns(path, labels, nrows=LABEL_READ_ROWS, low_memory=False)
         frame.insert(0, row_key, [str(i) for i in range(len(frame))])
         return frame, len(frame) == LABEL_READ_ROWS
-    if _is_table(source):
+    if is_table(source):
         joined = composite is not None and key == composite[0]
         columns = [*composite[1], *labels] if joined and composite else [key, *labels]
-        frame = _read_columns(path, columns, nrows=LABEL_READ_ROWS, low_memory=False,
+        frame = read_columns(path, columns, nrows=LABEL_READ_ROWS, low_memory=False,
                               **({"dtype": {c: str for c in composite[1]}} if joined and composite else {}))
         frame = key_values(frame, composite if joined else None)
         capped = len(frame) == LABEL_READ_ROWS
@@ -744,7 +498,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
         raise TaskError(f"task path is not a folder: {root}")
     root = root.resolve()
     folder = given = data_folder(root)
-    bundled = bundle_archive(folder, lambda name: _is_table(name) or _is_json(name))
+    bundled = bundle_archive(folder, lambda name: is_table(name) or is_json(name))
     if bundled is not None:  # a Kaggle download: the tables are inside one zip
         try:
             folder = unbundle(folder, bundled)
@@ -765,7 +519,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
                         ] if bundled is not None else []
     sample = _sample_head(sample_path)
     test_file = _test_table(folder)
-    test_columns = _columns_of(folder, test_file) if test_file else []
+    test_columns = columns_of(folder, test_file) if test_file else []
     id_column = sample_id_column(sample_path, sample, folder, test_file, test_columns)
     composite = (composite_key(sample, folder / test_file, test_columns)
                  if test_file and id_column not in test_columns and not any(_norm(c) == _norm(id_column)
@@ -812,7 +566,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
             notes.append(f"{dropped:,} labelled rows of {source} have no label value; they are left out of "
                          "the agent's validation split")
             labels = labels[~missing]
-        fmt: Literal["csv", "json"] = "csv" if _is_table(source) else "json"
+        fmt: Literal["csv", "json"] = "csv" if is_table(source) else "json"
         label_source = LabelSource(file=_shown_name(folder / source), origin=source, format=fmt, key=key,
                                    label_columns=label_columns, n_rows=n_rows)
     named = None if found else _labels_off_names(folder, id_column, predictions, sample_ids)
@@ -877,11 +631,11 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     if listed is not None:
         test_file, test_ids = LISTED_TEST, list(sample_ids)
     elif test_file and composite is not None:
-        test_ids = list(raw_strings(key_values(_read_columns(folder / test_file, list(composite[1]), dtype=str,
+        test_ids = list(raw_strings(key_values(read_columns(folder / test_file, list(composite[1]), dtype=str,
                                                              keep_default_na=False), composite)[id_column]))
     elif test_file and test_key is not None:
-        test_ids = list(raw_strings(_read_columns(folder / test_file, [test_key], dtype=str,
-                                                keep_default_na=False)[test_key]) if _is_table(test_file)
+        test_ids = list(raw_strings(read_columns(folder / test_file, [test_key], dtype=str,
+                                                keep_default_na=False)[test_key]) if is_table(test_file)
                         else raw_strings(records_frame(read_records(folder / test_file))[test_key]))
     if test_ids is not None and test_file and len(test_columns) == 1 and listed is None:
         # a test table of ids only, next to image or audio folders (aptos, plant-pathology): the
@@ -934,7 +688,7 @@ def _read_task(root: Path, metric: str | None, lower_is_better: bool | None) -> 
     readable = (".wav", ".aif", ".aiff", ".aifc")
     first = items["pattern"].format(id=str(sample_ids[0])) if items else ""  # the file of an id ("x.aif")
     if modality == "audio" and items and not first.lower().endswith(readable) and \
-            not any(f.lower().endswith(readable) for f in _folder_files(folder / items["dir"], 5)
+            not any(f.lower().endswith(readable) for f in folder_files(folder / items["dir"], 5)
                     if (folder / items["dir"]).is_dir()):
         notes.append("the audio clips are neither WAV nor AIFF: the offline engineer cannot decode them and writes a "
                      "class-prior submission (a real model's scripts may decode them)")
@@ -970,7 +724,7 @@ def _labels_off_names(folder: Path, id_column: str, predictions: list[str], samp
 
 def _shown_name(path: Path) -> str:
     """A table is shown to scripts unzipped, and as CSV when it is Parquet or Excel."""
-    if not _is_table(path.name):
+    if not is_table(path.name):
         return path.name
     try:
         return shown_name(path.name, table_dialect(path))
@@ -1027,7 +781,7 @@ def _modality(folder: Path, source: LabelSource | None, items: Items | None, arc
               inventory: Inventory) -> Modality:
     if items is not None:
         archive = next((a for a in archives if archive_stem(a) == items["dir"]), None)
-        return _item_modality(folder, items, archive) or "other"
+        return item_modality(folder, items, archive) or "other"
     if source is None:
         return "other"
     if source["format"] == "json":
