@@ -19,6 +19,9 @@ smallest exact block of the script (one statement, or the few lines a fix must r
 The fixer re-reads the script, finds the leak its block names and rewrites that block so the
 leak is gone (fit on the training part, split before fitting, drop the label, out-of-fold
 target encoding, no concatenation), never returning the same text.
+
+Over 600 lines because the checker and the fixer share one walk of the script's statements;
+apart, every fix would have to re-derive where each variable's rows came from.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Mimics of the MLE-bench Lite scan and recording competitions: hydrophone clips (AIFF), scanned pages (PNG),
 dermoscopy photos with their DICOM twins, chest X-rays with lines and tubes, and bird-song recordings (WAV)
 with their spectrograms, each in its competition's real public layout and written with numpy, PIL and the
-standard library only."""
+standard library only.
+One builder per competition, side by side, as in :mod:`mle_star.lite.tables`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Mimics of the MLE-bench Lite table competitions (and the tables with side files: crystal geometries,
 Reddit requests in JSON, leaf images) in each competition's real public layout, with small generated data
-that holds a signal a plain model finds."""
+that holds a signal a plain model finds.
+One builder per competition, side by side (each about 60-120 lines): a reader checks one mimic
+against its competition's prepare.py without leaving the file."""
 
 from __future__ import annotations
 

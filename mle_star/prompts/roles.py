@@ -10,6 +10,9 @@ input can never drift apart.
 Generating and planning roles sample at temperature 1, checking and summarising roles at 0.
 JSON roles declare a pydantic ``schema``: providers that support structured output are asked
 for it directly; the text parser (fenced JSON, re-ask on failure) is the fallback.
+
+One module on purpose (about 900 lines): the registry is the one place a reader compares
+the paper's prompts with ours, role beside role; split, the roles would drift apart.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Both reports (report.md and report.html) are renderings of the same ``Story``, s
 the same facts: the tree of every executed script (from the journal's parent links), each
 outer step's ablation table and the block it chose, the ensemble's verdict, what failed and
 how it was fixed, and a short "what happened" summary.
+
+Over 600 lines because it is the single derivation both reports share; the renderers
+(``page.py``, ``markdown.py``) hold no facts of their own.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ with its init, setsid double-forks included. Limits: RLIMIT_AS, RLIMIT_FSIZE, RL
 (bwrap only; see sandbox.py for why a fresh uid is needed as root). With sandbox "none" the
 containment is weaker: process-group kill, PR_SET_PDEATHSIG, and a sweep of processes that
 still carry this execution's marker in their environment.
+
+Over 600 lines because all process handling is here on purpose (AIDE's interpreter): start,
+watch, time out, kill and sweep are one state machine per script; its files are in
+:mod:`mle_star.tools.execution.script_files`.
 """
 
 from __future__ import annotations

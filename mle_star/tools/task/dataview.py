@@ -14,6 +14,9 @@ held-out file are written, by streaming (a 2 GB table is split in seconds, never
 Archives whose files scripts need are extracted once per run; a zipped table is shown unzipped,
 and a table in another dialect (a BOM, semicolons and decimal commas, cp1252, Parquet, Excel)
 as a standard UTF-8 CSV, so every script reads it with a plain ``pd.read_csv``.
+
+Over 600 lines because every shape's split (rows, groups, token rows, image targets, listed
+labels) writes the same two views and the same answers file; one module keeps them equal.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ file names, image targets) are found by :mod:`.items`.
 
 Layouts: a flat folder, a folder with ``public/`` (and ``private/`` for grading, never read),
 and MLE-bench's prepared competition (``<competition>/prepared/public``).
+
+Over 600 lines because ``_read_task`` is one decision in order (sample, labels, items, metric,
+modality), each step reading the facts of the one before; its helpers live in the two modules above.
 """
 
 from __future__ import annotations
