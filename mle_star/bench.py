@@ -205,7 +205,7 @@ def beats(a: float | None, b: float | None, higher: bool | None) -> bool:
     """Both scored and ``a`` strictly better (a missing score is no win)."""
     if b is None or higher is None:
         return False
-    return Metric("score", "score", higher_is_better=higher, needs_proba=False).better(a, b)
+    return Metric.direction(higher).better(a, b)
 
 
 def f(value: object) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from mle_star.report.facts import tidy
+from mle_star.tools.scoring.metrics import Metric
 
 HIDDEN = {"execute", "leakage_checker", "debugger"}
 # Stages whose score is a solution's held-out score (ablation scores are self-reported on the
@@ -121,9 +122,7 @@ class RunView:
         return (now or time.time()) - self.started
 
     def better(self, new: float | None, old: float | None) -> bool:
-        if not isinstance(new, int | float):
-            return False
-        return old is None or (new < old if self.lower else new > old)
+        return isinstance(new, int | float) and Metric.direction(not self.lower).better(new, old)
 
     def path(self, path: int) -> PathView:
         return self.paths.setdefault(path, PathView(path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -424,3 +425,18 @@ def test_refine_keeps_a_user_chosen_direction_and_custom_metrics():
     assert refine(flipped, "class_probabilities", 3).higher_is_better is True
     custom = Metric("custom", "x", True, False, implemented=False)
     assert refine(custom, "targets", 3) is custom
+
+
+def test_a_metric_is_stored_once_in_the_task_and_read_back_whole():
+    """The task carries its metric as plain values; metric_of rebuilds the same object from
+    them and never re-reads the description (a custom metric's wording)."""
+    from mle_star.tools.scoring.metrics import METRICS, Metric, custom_metric, map_at, metric_of
+
+    every = [*METRICS.values(), map_at(5), custom_metric("Submissions are scored on the weighted flurb; lower is better.")]
+    for metric in every:
+        assert Metric.from_spec(json.loads(json.dumps(metric.spec()))) == metric
+    stored = custom_metric("Submissions are scored on the weighted flurb; lower is better.").with_direction(True)
+    task = {"metric": "custom", "metric_implemented": False, "lower_is_better": False, "description": "",
+            "metric_spec": stored.spec()}
+    assert metric_of(task) == stored and metric_of(task).better(2.0, 1.0)
+    assert Metric.direction(False).better(1.0, 2.0) and not Metric.direction(False).better(None, 2.0)

@@ -56,6 +56,7 @@ from mle_star.prompts.roles import (
     SubmissionInputs,
 )
 from mle_star.tools.model.code import parse_python
+from mle_star.tools.scoring.metrics import metric_of
 
 FAMILY_WORDS = [
     ("lightgbm", ("lightgbm", "light gbm", "lgbm")),
@@ -210,7 +211,7 @@ def ablation_summary(p: AblationSummaryInputs) -> str:
     base = scores.pop("baseline", None)
     if base is None:
         return "The ablation study failed to score the baseline; no block effects are known."
-    lower = p.task["lower_is_better"]
+    metric = metric_of(p.task)
     lines = [f"Baseline score: {base:.6f}."]
     for name, value in scores.items():
         kind, _, label = name.partition(": ")
@@ -218,7 +219,7 @@ def ablation_summary(p: AblationSummaryInputs) -> str:
             lines.append(f"- {kind}: variant '{label}' failed to run.")
             continue
         delta = value - base
-        worse = delta > 0 if lower else delta < 0
+        worse = metric.better(base, value)  # the variant scores worse than the current block
         lines.append(f"- {kind}: variant '{label}' scored {value:.6f} (delta {delta:+.6f}); "
                      f"the current block is {'better' if worse else 'not better'} than the variant.")
     return "\n".join(lines)
@@ -322,8 +323,6 @@ def ensemble_planner(p: EnsemblePlannerInputs) -> str:
 
 
 def _best_plan(scored: list, task: dict) -> str | None:
-    from mle_star.tools.scoring.metrics import metric_of
-
     rows = [{"plan": tag[1], "score": score} for tag, score in scored if tag and tag[1] in ENSEMBLE_PLANS]
     best = metric_of(task).best_of(rows)
     return best["plan"] if best else None

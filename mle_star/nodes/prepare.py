@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from langgraph.runtime import Runtime
@@ -28,6 +29,7 @@ from mle_star.tools.execution.sandbox import Sandbox, probe
 from mle_star.tools.execution.workbench import measure
 from mle_star.tools.files import atomic_write
 from mle_star.tools.model.code import ReplyError
+from mle_star.tools.scoring.metrics import metric_of
 from mle_star.tools.task.dataview import prepare_run_data
 from mle_star.tools.task.intake import Intake, TaskError, default_run_dir, read_task, table_problem
 
@@ -40,7 +42,9 @@ def read_metric(ctx: Context, rec: Recorder, task: Task) -> Task:
     except ReplyError as exc:
         return task | {"notes": [*task["notes"], f"the metric reader's reply was unusable ({exc}); the direction "
                                                   "comes from the description's wording"]}
+    read = replace(metric_of(task), title=reading.metric, higher_is_better=reading.higher_is_better)
     return task | {"metric_title": reading.metric, "lower_is_better": not reading.higher_is_better,
+                   "metric_spec": read.spec(),
                    "notes": [*task["notes"], f"the model reads the metric as {reading.metric!r}, "
                                              f"{'higher' if reading.higher_is_better else 'lower'} is better"]}
 

@@ -25,7 +25,7 @@ from mle_star.tools.files import atomic_write
 
 TASK_FIELDS = ("name", "modality", "task_type", "metric", "metric_title", "lower_is_better", "metric_implemented",
                "scoring", "id_column", "target_columns", "output", "label_source", "holdout_file", "test_file",
-               "n_train", "n_holdout", "n_test", "text_columns", "data_dir", "notes")
+               "n_train", "n_holdout", "n_test", "text_columns", "data_dir", "notes", "metric_spec")
 
 
 STANDARD_COUNTS = ("model_calls", "candidates", "merges", "merges_accepted", "ablations", "outer_loops",

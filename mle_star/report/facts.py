@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mle_star.tools.scoring.metrics import Metric
+
 ABLATION_LINE = re.compile(r"^Ablation \| (?P<variant>.+?) \| (?P<score>\S+)\s*$", re.M)
 WEIGHTS_LINE = re.compile(r"^weights:\s*(?P<weights>.+)$", re.M)
 MEMBER_LINE = re.compile(r"^member (?P<i>\d+): (?P<score>\S+)\s*$", re.M)
@@ -39,11 +41,7 @@ def fmt(score: object, digits: int = 6) -> str:
 
 
 def better(new: float | None, old: float | None, lower: bool) -> bool:
-    if new is None:
-        return False
-    if old is None:
-        return True
-    return new < old if lower else new > old
+    return Metric.direction(not lower).better(new, old)
 
 
 def same(a: float | None, b: float | None) -> bool:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from typing_extensions import TypedDict
 
 from mle_star.tools.scoring.held_out import OutputSpec
+from mle_star.tools.scoring.metrics import MetricSpec
 
 
 def add_numbers(left: dict | None, right: dict | None) -> dict:
@@ -131,6 +132,7 @@ class Task(TypedDict):
     metric_title: str
     lower_is_better: bool
     metric_implemented: bool
+    metric_spec: NotRequired[MetricSpec]  # the metric itself, stored once: metric_of(task) reads it
     scoring: Literal["agent", "self_reported"]  # who computes validation scores
     classes: list[str]
     n_train: int  # labelled rows scripts train on while searching (the agent's split removed the held-out ones)

@@ -48,6 +48,7 @@ from sklearn.metrics import (
     r2_score,
     roc_auc_score,
 )
+from typing_extensions import TypedDict
 
 EPS = 1e-15  # Kaggle's probability clipping for log losses
 
@@ -57,6 +58,17 @@ class UnknownMetric(ValueError):
 
 
 Scored = TypeVar("Scored", bound=Mapping[str, Any])  # anything with a score under a key
+
+
+class MetricSpec(TypedDict):
+    """A :class:`Metric` as plain values (JSON, checkpoints)."""
+
+    name: str
+    title: str
+    higher_is_better: bool
+    needs_proba: bool
+    k: int | None
+    implemented: bool
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,22 @@ class Metric:
     def with_direction(self, higher_is_better: bool) -> Metric:
         """The same metric with a user-chosen direction (e.g. ``--lower-is-better``)."""
         return replace(self, higher_is_better=higher_is_better)
+
+    def spec(self) -> MetricSpec:
+        """The metric as plain values, stored once in the task (``task["metric_spec"]``)."""
+        return MetricSpec(name=self.name, title=self.title, higher_is_better=self.higher_is_better,
+                          needs_proba=self.needs_proba, k=self.k, implemented=self.implemented)
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> Metric:
+        return cls(spec["name"], spec["title"], bool(spec["higher_is_better"]), bool(spec["needs_proba"]),
+                   spec.get("k"), bool(spec.get("implemented", True)))
+
+    @classmethod
+    def direction(cls, higher_is_better: bool) -> Metric:
+        """Only a direction, for views that compare scores they did not compute (the terminal,
+        the report, the benchmark table)."""
+        return cls("score", "score", higher_is_better, needs_proba=False, implemented=False)
 
 
 def _missing(score: float | None) -> bool:
@@ -349,7 +377,10 @@ def get_metric(name: str) -> Metric:
 
 
 def metric_of(task: Mapping[str, Any]) -> Metric:
-    """The metric of a task record (its name, direction and whether mle-star implements it)."""
+    """The metric of a task record: the one stored in it (``metric_spec``); a record written
+    before there was one is read from its name, direction and description."""
+    if task.get("metric_spec"):
+        return Metric.from_spec(task["metric_spec"])
     if not task.get("metric_implemented", True):
         return custom_metric(task.get("description", "")).with_direction(not task["lower_is_better"])
     return get_metric(task["metric"]).with_direction(not task["lower_is_better"])

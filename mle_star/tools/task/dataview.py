@@ -614,6 +614,7 @@ def _task(intake: Intake, view: dict[str, str], holdout: str | None, n_train: in
         train_items=intake.train_items, test_items=intake.test_items, modality=intake.modality,
         task_type=intake.task_type, metric=intake.metric.name, metric_title=intake.metric.title,
         lower_is_better=not intake.metric.higher_is_better, metric_implemented=intake.metric.implemented,
+        metric_spec=intake.metric.spec(),
         scoring="agent" if holdout else "self_reported", classes=intake.classes, n_train=n_train,
         n_holdout=n_holdout, n_test=intake.n_test, text_columns=intake.text_columns,
         target_min=intake.target_min, notes=notes,
