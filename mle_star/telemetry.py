@@ -29,6 +29,9 @@ class Recorder:
 
     node: str
     path: int | None = None
+    t: int | None = None  # loop coordinates, typed for the views: outer step,
+    k: int | None = None  # inner step,
+    round: int | None = None  # ensemble round
     started: float = field(default_factory=time.time)
     counts: Counter = field(default_factory=Counter)
     usage: dict[str, Any] = field(default_factory=dict)
@@ -60,7 +63,8 @@ class Recorder:
     def update(self, score: float | None = None, detail: str = "", stage_extra: dict | None = None,
                **updates: Any) -> dict:
         """The node's state update: its stage record, counters and usage, plus ``updates``."""
-        stage = {"node": self.node, "path": self.path, "start": round(self.started, 3),
+        at = {key: value for key, value in (("t", self.t), ("k", self.k), ("round", self.round)) if value is not None}
+        stage = {"node": self.node, "path": self.path, **at, "start": round(self.started, 3),
                  "duration": round(time.time() - self.started, 3), "score": score, "detail": detail,
                  **({"scripts": self.scripts} if self.scripts else {}),
                  **({"leakage": self.findings} if self.findings else {}), **(stage_extra or {})}

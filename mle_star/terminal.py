@@ -9,8 +9,8 @@ is set or rich is missing, it prints plain lines instead; ``quiet`` prints only 
 errors and the submission.
 
 Events (see telemetry.emit): ``notice`` {text}; ``task`` {name, metric, type,
-lower_is_better, run_dir, modality, scoring}; ``stage`` {node, path, start, duration, score,
-detail, scripts?}; ``script_started`` {name}; ``script_finished`` {name, score, ok, duration}.
+lower_is_better, run_dir, modality, scoring}; ``stage`` {node, path, t?, k?, round? (the loop
+coordinates), start, duration, score, detail, scripts?}; ``script_started`` {name}; ``script_finished`` {name, score, ok, duration}.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ HIDDEN = {"execute", "leakage_checker", "debugger"}
 SCORED = {"init_coder", "merger", "data_usage_checker", "accept_refinement", "ensembler"}
 ABLATION_WEIGHT = 3  # an ablation retrains a few variants: about three scripts' worth of time
 PATH_OF = re.compile(r"^path(\d+)/")
-STEP = re.compile(r"t=(\d+)(?: k=(\d+))?")
 FAILED_DETAILS = ("no valid submission", "path produced no runnable solution", "no initial solution ran")
 
 
@@ -172,8 +171,8 @@ class RunView:
             self.best_name = event.get("to") or (event.get("scripts") or [""])[-1]  # accepted: the refined script
         if view is None:
             if node == "ensembler":
-                found = re.match(r"round (\d+)", detail)
-                self.ensemble_round = int(found.group(1)) + 1 if found else self.ensemble_round + 1
+                at = event.get("round")
+                self.ensemble_round = int(at) + 1 if at is not None else self.ensemble_round + 1
                 self.other_units += 1
             elif node == "gather_solutions":
                 for p in self.paths.values():
@@ -198,14 +197,12 @@ class RunView:
             view.merging_done = True  # merging stopped: its remaining merges will not run
             view.units += max(0, (self.plan.num_candidates or 1) - 1 - view.merges)
         if node == "ablation":
-            found = re.search(r"(\d+)", detail)
-            view.outer = int(found.group(1)) + 1 if found else view.outer + 1
+            view.outer = int(event["t"]) + 1 if event.get("t") is not None else view.outer + 1
             view.inner = 0
             view.units += ABLATION_WEIGHT
         elif node == "refiner_coder":
-            found = STEP.search(detail)
-            if found and found.group(2) is not None:
-                view.outer, view.inner = int(found.group(1)) + 1, int(found.group(2)) + 1
+            if event.get("t") is not None and event.get("k") is not None:
+                view.outer, view.inner = int(event["t"]) + 1, int(event["k"]) + 1
             else:
                 view.inner += 1
             view.units += 1

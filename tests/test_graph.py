@@ -38,6 +38,10 @@ def test_cli_run_ends_with_a_valid_scored_submission(bc_task, tmp_path, capsys):
     assert record["usage"]["calls"] == counts["model_calls"] > 0 and record["usage"]["input_tokens"] > 0
     assert {"retriever", "init_coder", "merger", "data_usage_checker", "ablation", "extractor", "refiner_coder",
             "refiner_planner", "ensembler", "submission"} <= {s["node"] for s in record["stages"]}
+    # the loop coordinates travel as typed fields, so no view parses them out of the prose
+    refined = [s for s in record["stages"] if s["node"] == "refiner_coder"]
+    assert sorted((s["path"], s["t"], s["k"]) for s in refined) == [(p, 0, k) for p in (0, 1) for k in (0, 1)]
+    assert [s["round"] for s in record["stages"] if s["node"] == "ensembler"] == [0, 1]
     submitted = next(a for a in record["journal"] if a["name"] == record["best_solution"])
     finals = [p["final_score"] for p in record["paths"]]
     if submitted["kind"] == "ensemble":  # the ensemble, unless the best path beat it by more than the noise

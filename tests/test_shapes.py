@@ -5,7 +5,11 @@ task's own grader scores better than the sample submission."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -38,6 +42,28 @@ def test_every_shape_ends_with_a_submission_better_than_the_sample(name, tmp_pat
     assert record["counts"]["ablations"] == 1 and record["counts"]["inner_iterations"] == 1
     print(f"{name}: {meta['metric']} {score:.4f} (sample {null:.4f}), validation {record['best_score']:.4f}, "
           f"{record['wall_time']} s")
+    same_as_recorded(name, run_dir / "final" / "submission.csv")
+
+
+GOLDEN = Path(__file__).parent / "golden" / "shapes.json"
+UPDATE = "MLE_STAR_UPDATE_GOLDEN"
+
+
+def same_as_recorded(name: str, submission: Path) -> None:
+    """A seeded run's submission, byte for byte, is the one recorded in tests/golden/shapes.json:
+    a change that should leave behaviour alone (a move, a split, a rename) must leave these alone.
+    After a change meant to alter results, record them again with MLE_STAR_UPDATE_GOLDEN=1."""
+    digest = hashlib.sha256(submission.read_bytes()).hexdigest()
+    recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+    if os.environ.get(UPDATE):
+        with open(GOLDEN.with_suffix(".lock"), "w") as lock:  # parallel workers append one by one
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+            GOLDEN.write_text(json.dumps(recorded | {name: digest}, indent=1, sort_keys=True) + "\n")
+        return
+    assert name in recorded, f"no recorded submission for {name}: run with {UPDATE}=1 to record it"
+    assert digest == recorded[name], (f"{name}: the seeded run's submission changed (sha256 {digest}); if the "
+                                      f"change is meant, record it again with {UPDATE}=1")
 
 
 def test_image_submission_rows_follow_the_sample(tmp_path):

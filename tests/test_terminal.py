@@ -38,8 +38,8 @@ def test_plain_lines_show_positions_against_totals_and_never_best_none():
     progress(stage("prepare", detail="tabular binary task"))
     progress({"event": "script_started", "name": "path0/init_0"})
     progress(stage("init_coder", 0, 0.91, "XGBoost", scripts=["path0/init_0"]))
-    progress(stage("ablation", 0, 0.99, "outer step 0", scripts=["path0/t0_ablation"]))
-    progress(stage("refiner_coder", 0, 0.93, "t=0 k=1: deeper trees", scripts=["path0/t0_k1_refine"]))
+    progress(stage("ablation", 0, 0.99, "outer step 0", scripts=["path0/t0_ablation"], t=0))
+    progress(stage("refiner_coder", 0, 0.93, "t=0 k=1: deeper trees", scripts=["path0/t0_k1_refine"], t=0, k=1))
     progress({"event": "script_finished", "name": "path0/t0_k2_refine", "score": None, "ok": False,
               "duration": 1.25})
     progress(stage("accept_refinement", 0, 0.93, "t=0: improved 0.91 -> 0.93", to="path0/t0_k1_refine"))
@@ -77,10 +77,10 @@ def test_elapsed_against_the_limit_and_an_eta_that_never_passes_the_limit():
     for i in range(2):
         progress(stage("init_coder", 0, 0.9, f"candidate {i}"))
     progress(stage("merger", 0, 0.8, "merged path0/init_1: worse, stop merging"))
-    progress(stage("ablation", 0, 0.9, "outer step 0"))
-    progress(stage("refiner_coder", 0, 0.91, "t=0 k=0: a"))
-    progress(stage("refiner_coder", 0, 0.92, "t=0 k=1: b"))
-    progress(stage("refiner_coder", 0, 0.90, "t=0 k=2: c"))
+    progress(stage("ablation", 0, 0.9, "outer step 0", t=0))
+    progress(stage("refiner_coder", 0, 0.91, "t=0 k=0: a", t=0, k=0))
+    progress(stage("refiner_coder", 0, 0.92, "t=0 k=1: b", t=0, k=1))
+    progress(stage("refiner_coder", 0, 0.90, "t=0 k=2: c", t=0, k=2))
     progress(stage("accept_refinement", 0, 0.92, "t=0: improved"))
     status = out.getvalue().splitlines()[-1]
     # 2 candidates + 1 merge + ablation (3) + 3 refinements = 9 of 2+1+2*(3+3)+0+1 = 16 units
@@ -131,12 +131,12 @@ def test_the_live_panel_shows_paths_ensemble_best_and_running_scripts():
     assert "best so far: none yet" in panel and "of 10:00" in panel
     progress(stage("init_coder", 0, 0.91, "XGBoost", scripts=["path0/init_0"]))
     progress(stage("init_coder", 1, 0.95, "LightGBM", scripts=["path1/init_0"]))
-    progress(stage("ablation", 1, 0.99, "outer step 0"))
-    progress(stage("refiner_coder", 1, 0.90, "t=0 k=0: a"))
+    progress(stage("ablation", 1, 0.99, "outer step 0", t=0))
+    progress(stage("refiner_coder", 1, 0.90, "t=0 k=0: a", t=0, k=0))
     progress({"event": "script_started", "name": "path0/merge_1"})
     progress.view.running["path0/merge_1"] -= 75  # it has run for 1:15
     progress({"event": "script_started", "name": "ensemble_r0"})
-    progress(stage("ensembler", None, 0.96, "round 0: mean", scripts=["ensemble_r0"]))
+    progress(stage("ensembler", None, 0.96, "round 0: mean", scripts=["ensemble_r0"], round=0))
     panel = progress.snapshot()
     assert "best so far: 0.96  (ensemble_r0)" in panel
     rows = {line.split()[0]: line.split() for line in panel.splitlines() if re.match(r"\s*[01]\s", line)}

@@ -27,7 +27,7 @@ def ablation_coder(state: PathState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t = state.get("outer_step", 0)
-    rec = Recorder("ablation", path)
+    rec = Recorder("ablation", path, t=t)
     name = f"path{path}/t{t}_ablation"
     inputs = AblationInputs(task=task, settings=settings(ctx, path), code=best["code"], score=best["score"],
                             previous_summaries=state.get("ablation_summaries", []),

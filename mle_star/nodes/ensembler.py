@@ -77,7 +77,7 @@ def ensemble_planner(state: MLEStarState, runtime: Runtime[Context]) -> dict:
 def ensembler(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     ctx, task = runtime.context, state["task"]
     r = state.get("ensemble_round", 0)
-    rec = Recorder("ensembler")
+    rec = Recorder("ensembler", round=r)
     rec.count("ensemble_rounds")
     finals = members(state)
     plan = state["ensemble_plan"]

@@ -34,7 +34,7 @@ def refiner_coder(state: PathState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t, k = state.get("outer_step", 0), state.get("inner_step", 0)
-    rec = Recorder("refiner_coder", path)
+    rec = Recorder("refiner_coder", path, t=t, k=k)
     rec.count("inner_iterations")
     block, plan = state["code_block"], state["plan"]
     name = f"path{path}/t{t}_k{k}_refine"
@@ -87,7 +87,7 @@ def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
     task, path = state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t = state.get("outer_step", 0)
-    rec = Recorder("accept_refinement", path)
+    rec = Recorder("accept_refinement", path, t=t)
     rec.count("outer_loops")
     tried = [a for a in journal.of_kind(state["journal"], "refinement", path) if a["step"].startswith(_step(t) + " ")
              and a["ok"]]
