@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_sandbox import require_bwrap
 
 from mle_star.cli import main
 from mle_star.config import Context
@@ -41,7 +42,7 @@ from mle_star.prompts.roles import (
 from mle_star.tools.execution.environment import environment, find_weights
 from mle_star.tools.execution.machine_facts import MAX_FACTS, machine_facts
 from mle_star.tools.execution.runner import Limits, ScriptRunner
-from mle_star.tools.execution.sandbox import Sandbox, SandboxUnavailable, probe
+from mle_star.tools.execution.sandbox import Sandbox, probe
 from mle_star.tools.model.search import search_models
 
 LOOPS = ["--num-candidates", "1", "--outer-loops", "1", "--inner-loops", "1", "--parallel-solutions", "1",
@@ -50,13 +51,6 @@ SMALL = Limits(memory_bytes=4 * 1024**3, processes=256, file_size_bytes=64 * 102
                output_file_bytes=1024**2, tmp_bytes=64 * 1024**2)
 
 
-def _bwrap() -> Sandbox:
-    try:
-        return probe("bwrap")
-    except SandboxUnavailable as exc:
-        if os.environ.get("MLE_STAR_REQUIRE_SANDBOX") == "1":
-            raise
-        pytest.skip(str(exc))
 
 
 def _venv(where: Path, system_site: bool) -> Path:
@@ -98,7 +92,7 @@ def _run(sandbox: Sandbox, env, tmp_path: Path, code: str, name: str = "s"):
 # -- the interpreter ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["bwrap", "none"])
 def test_scripts_run_with_the_chosen_python_and_import_its_packages(marker_python, tmp_path, mode):
-    sandbox = _bwrap() if mode == "bwrap" else probe("none")
+    sandbox = require_bwrap() if mode == "bwrap" else probe("none")
     code = "import sys, mlestar_marker, pandas\nprint(sys.executable, mlestar_marker.VALUE)\n"
     result = _run(sandbox, environment(marker_python, "none", "none"), tmp_path, code)
     assert result.ok, result.error
@@ -247,7 +241,7 @@ except OSError:
 
 
 def test_a_sandboxed_script_loads_cached_weights_offline(weights, tmp_path):
-    sandbox = _bwrap()
+    sandbox = require_bwrap()
     dirs = os.pathsep.join(str(weights[k]) for k in ("hub", "torch", "folder"))
     code = WEIGHTS_SCRIPT.format(folder=str(weights["folder"]))
     result = _run(sandbox, environment("", dirs, "none"), tmp_path, code)
@@ -289,7 +283,7 @@ def test_torch_hub_loads_a_saved_network_offline(tmp_path):
             "map_location='cpu')\n"
             "net = torch.nn.Linear(3, 2)\nnet.load_state_dict(state)\n"
             "print('loaded', tuple(net.weight.shape), torch.cuda.is_available())\n")
-    sandbox = _bwrap()
+    sandbox = require_bwrap()
     result = _run(sandbox, environment(python, str(torch_home / "hub"), "none"), tmp_path, code)
     assert result.ok, result.error
     assert result.stdout_tail.startswith("loaded (2, 3)")
