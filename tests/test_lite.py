@@ -76,6 +76,13 @@ def test_a_sample_that_copies_test_columns_keeps_them_and_predicts_the_rest(tmp_
     assert spec["id_column"] == "Comment"
     assert spec["columns"] == ["Insult"] and spec.get("copied") == ["Date"]
     assert spec.get("order") == ["Insult", "Date", "Comment"]
+    # a real model is told which columns it copies rather than predicts
+    from mle_star.prompts.roles import Settings, script_rules
+    from mle_star.tools.task.dataview import prepare_run_data
+
+    rules = script_rules(prepare_run_data(read_task(task / "public"), tmp_path / "run", seed=0).task, Settings())
+    assert "- Date is not predicted: copy its values from the row with the same Comment" in rules
+    assert "Insult, Date, Comment in this order" in rules
 
 
 def test_labels_kept_as_lists_become_long_form_rows_split_by_recording(tmp_path):

@@ -190,6 +190,11 @@ def script_rules(task: Task, settings: Settings, final: bool = False) -> str:
                   f"./input/{sample}: {columns}, holding {outputs_words(task)}.",
                   f"- If there are more than {settings.subsample:,} labelled rows, train on a random "
                   f"{settings.subsample:,} of them for speed."]
+    copied = task["output"].get("copied") or []
+    if copied:  # sample columns that repeat the test rows' own values (detecting-insults' Date)
+        lines.append(f"- {', '.join(copied)} {'is' if len(copied) == 1 else 'are'} not predicted: copy "
+                     f"{'its' if len(copied) == 1 else 'their'} values from the row with the same "
+                     f"{task['id_column']} in the held-out or test rows.")
     lines += ["- Never train on, or fit any preprocessing on, the held-out or test rows.",
               "- Print exactly one line at the end: Final Validation Performance: <float>",
               f"  where <float> is {task['metric_title']} ({direction} is better) on a validation split of the "
