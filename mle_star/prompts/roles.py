@@ -463,8 +463,10 @@ ABLATION: Role[AblationInputs, str] = Role(
 # Task
 Write an ablation study script: identify 2-3 parts of the solution and, for each, run a variant
 of the full solution with that part removed or replaced, printing each variant's validation
-score. Do not repeat earlier ablations. Print 'Final Validation Performance: <baseline score>'
-at the end. Read data from ./input/. Answer with one ```python code block.
+score. Do not repeat earlier ablations. Print one line per run, the unchanged solution first:
+'Ablation | baseline | <score>', then 'Ablation | <what the variant changes> | <score>'.
+Print 'Final Validation Performance: <baseline score>' at the end. Read data from ./input/.
+Answer with one ```python code block.
 {machine}""",
     inputs=AblationInputs,
     render=lambda i: {"code": i.code, "score": i.score, "previous": "\n\n".join(i.previous_summaries) or "(none)"},
@@ -694,7 +696,8 @@ ENSEMBLER: Role[EnsemblerInputs, str] = Role(
 Implement the plan as one script that blends the solutions' predictions and reports the
 ensemble's validation score. Blend the saved predictions when you can (seconds, no retraining):
 fit weights or a meta-learner on the solutions' internal validation predictions, then apply them
-to their held-out and test predictions.
+to their held-out and test predictions. Print each solution's validation score as
+'member <i>: <score>' (i from 0) and the blend's weights as 'weights: [w0, w1, ...]'.
 {rules}""",
     inputs=EnsemblerInputs,
     render=lambda i: {"plan": i.plan, "saved": _saved_members(i), "solutions": "\n\n".join(

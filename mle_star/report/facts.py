@@ -22,6 +22,7 @@ from typing import Any
 
 from mle_star.tools.scoring.metrics import Metric
 
+# The lines the ablation and ensembler prompts ask every model to print (prompts/roles.py)
 ABLATION_LINE = re.compile(r"^Ablation \| (?P<variant>.+?) \| (?P<score>\S+)\s*$", re.M)
 WEIGHTS_LINE = re.compile(r"^weights:\s*(?P<weights>.+)$", re.M)
 MEMBER_LINE = re.compile(r"^member (?P<i>\d+): (?P<score>\S+)\s*$", re.M)
