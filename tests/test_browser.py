@@ -57,6 +57,8 @@ def browser(tmp_path_factory):
 @pytest.mark.parametrize("width", [1400, 800])
 def test_report_renders_without_overflow_or_errors_and_the_tree_opens_code(browser, tmp_path_factory, bc_task,
                                                                           tmp_path, width):
+    from playwright.sync_api import expect
+
     run_dir = real_run(tmp_path_factory, bc_task)
     record = json.loads((run_dir / "run.json").read_text())
     page = browser.new_page()
@@ -78,7 +80,9 @@ def test_report_renders_without_overflow_or_errors_and_the_tree_opens_code(brows
     refinement = next(e["name"] for e in record["journal"] if e["kind"] == "refinement" and e["workdir"])
     page.locator(f'#tree a.node[title^="{refinement}:"]').click()
     detail = page.locator(".node-detail.shown")
-    assert detail.count() == 1 and detail.locator("h3").inner_text() == refinement
+    # the page switches details on 'hashchange', which fires after the click returns: wait for it
+    expect(detail.locator("h3")).to_have_text(refinement)
+    assert detail.count() == 1
     code = detail.locator("pre.code")
     assert code.is_visible()
     solution = (run_dir / "scripts" / refinement / "solution.py").read_text()
