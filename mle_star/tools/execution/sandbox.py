@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -261,24 +261,22 @@ def bwrap_invocation(sandbox: Sandbox, *, workdir: str | Path, inputs: Mapping[s
         fds.append(fd)
         args.extend(["--perms", "0444", "--ro-bind-data", str(fd), dest])
 
+    def etc_files(names: Iterable[str]) -> None:  # as they are on the host: links stay links
+        for name in names:
+            path = f"/etc/{name}"
+            if os.path.islink(path):
+                args.extend(["--symlink", os.readlink(path), path])
+            elif os.path.exists(path):
+                args.extend(["--ro-bind", path, path])
+
     args += ["--dir", "/etc"]
-    for name in ETC_KEEP:
-        path = f"/etc/{name}"
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.exists(path):
-            args += ["--ro-bind", path, path]
+    etc_files(ETC_KEEP)
     for conf in sorted(Path("/etc").glob("python3*")):  # Debian's system Python reads sitecustomize here
         args += ["--ro-bind", str(conf), str(conf)]
     data_file("/etc/passwd", f"sandbox:x:{uid}:{gid}:mle-star sandbox:{WORKSPACE}:/usr/sbin/nologin\n")
     data_file("/etc/group", f"sandbox:x:{gid}:\n")
     if network:  # name resolution and TLS for a script that may reach the network
-        for name in NETWORK_ETC:
-            path = f"/etc/{name}"
-            if os.path.islink(path):
-                args += ["--symlink", os.readlink(path), path]
-            elif os.path.exists(path):
-                args += ["--ro-bind", path, path]
+        etc_files(NETWORK_ETC)
     data_file("/etc/hosts", f"127.0.0.1\tlocalhost {HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
     data_file("/etc/hostname", f"{HOSTNAME}\n")
     data_file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\n"
