@@ -9,6 +9,8 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -47,20 +49,46 @@ def test_every_shape_ends_with_a_submission_better_than_the_sample(name, tmp_pat
 
 GOLDEN = Path(__file__).parent / "golden" / "shapes.json"
 UPDATE = "MLE_STAR_UPDATE_GOLDEN"
+# What a seeded submission's bytes depend on beside mle-star's code.
+NUMERIC = ["numpy", "scipy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "pillow", "pyarrow"]
+
+
+def environment() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "missing"
+
+    return {"python": platform.python_version(), **{name: installed(name) for name in NUMERIC}}
 
 
 def same_as_recorded(name: str, submission: Path) -> None:
     """A seeded run's submission, byte for byte, is the one recorded in tests/golden/shapes.json:
     a change that should leave behaviour alone (a move, a split, a rename) must leave these alone.
-    After a change meant to alter results, record them again with MLE_STAR_UPDATE_GOLDEN=1."""
+    After a change meant to alter results, record them again with MLE_STAR_UPDATE_GOLDEN=1.
+    The bytes also depend on the numeric packages' versions, so they are compared only in the
+    environment they were recorded in (another one says so in a warning)."""
     digest = hashlib.sha256(submission.read_bytes()).hexdigest()
-    recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+    here = environment()
     if os.environ.get(UPDATE):
         with open(GOLDEN.with_suffix(".lock"), "w") as lock:  # parallel workers append one by one
             fcntl.flock(lock, fcntl.LOCK_EX)
-            recorded = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
-            GOLDEN.write_text(json.dumps(recorded | {name: digest}, indent=1, sort_keys=True) + "\n")
+            golden = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+            digests = golden.get("digests", {}) if golden.get("environment") == here else {}
+            GOLDEN.write_text(json.dumps({"environment": here, "digests": digests | {name: digest}}, indent=1,
+                                         sort_keys=True) + "\n")
         return
+    golden = json.loads(GOLDEN.read_text())
+    if golden["environment"] != here:
+        changed = {k: f"{golden['environment'].get(k)} -> {v}" for k, v in here.items()
+                   if golden["environment"].get(k) != v}
+        warnings.warn(f"{GOLDEN.name} was recorded with other package versions ({changed}): the submission "
+                      f"of {name} was not compared; record it here with {UPDATE}=1", stacklevel=2)
+        return
+    recorded = golden["digests"]
     assert name in recorded, f"no recorded submission for {name}: run with {UPDATE}=1 to record it"
     assert digest == recorded[name], (f"{name}: the seeded run's submission changed (sha256 {digest}); if the "
                                       f"change is meant, record it again with {UPDATE}=1")
