@@ -62,15 +62,28 @@ def environment() -> dict[str, str]:
         except PackageNotFoundError:
             return "missing"
 
-    return {"python": platform.python_version(), **{name: installed(name) for name in NUMERIC}}
+    return {"python": platform.python_version(), "cpu": _cpu(), **{name: installed(name) for name in NUMERIC}}
+
+
+def _cpu() -> str:
+    """The CPU model: BLAS and the boosting libraries pick kernels by instruction set, and their
+    floating-point results (so a submission's last digits) can differ between CPUs."""
+    try:
+        first = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
+    except OSError:
+        return platform.processor() or platform.machine()
+    info = {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in first.splitlines()
+                                                             if ":" in line)}
+    flags = hashlib.sha256(info.get("flags", "").encode()).hexdigest()[:12]
+    return f"{info.get('model name', platform.machine())} (flags {flags})"
 
 
 def same_as_recorded(name: str, submission: Path) -> None:
     """A seeded run's submission, byte for byte, is the one recorded in tests/golden/shapes.json:
     a change that should leave behaviour alone (a move, a split, a rename) must leave these alone.
     After a change meant to alter results, record them again with MLE_STAR_UPDATE_GOLDEN=1.
-    The bytes also depend on the numeric packages' versions, so they are compared only in the
-    environment they were recorded in (another one says so in a warning)."""
+    The bytes also depend on the numeric packages' versions and the CPU, so they are compared
+    only in the environment they were recorded in (another one says so in a warning)."""
     digest = hashlib.sha256(submission.read_bytes()).hexdigest()
     here = environment()
     if os.environ.get(UPDATE):
