@@ -10,7 +10,7 @@ from typing import Any
 
 from mle_star import journal
 from mle_star.config import Context
-from mle_star.state import Attempt, MLEStarState, PathState
+from mle_star.state import Attempt, MLEStarState
 from mle_star.tools.execution.resources import final_workers
 from mle_star.tools.scoring.judge import INNER
 
@@ -69,7 +69,7 @@ def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rou
     return final_seconds(state["task"], ctx, duration) + rounds * per_round + margin_seconds(ctx)
 
 
-def search_time_left(state: PathState, ctx: Context, runs: float = 1.0, rounds: int | None = None) -> bool:
+def search_time_left(state: Mapping[str, Any], ctx: Context, runs: float = 1.0, rounds: int | None = None) -> bool:
     """May a search loop take another step of about ``runs`` solution runs? Only if, after it,
     the reserve for the ensemble and the final script is still there."""
     duration = solution_seconds(state)

@@ -77,7 +77,7 @@ def test_the_candidates_fan_out_with_the_run_facts():
 def test_merging_stops_at_the_break_and_when_no_candidate_ran():
     assert routers.merge_next({"best": None}, runtime()) == "path_result"
     assert routers.merge_next(path_state(), runtime()) == "merger"
-    assert routers.merge_next(path_state(merge_done=True), runtime()) == "ablation"
+    assert routers.merge_next(path_state(merge_done=True), runtime()) == "outer_step"
     assert routers.merge_next(path_state(merge_done=True), runtime(check_data_usage=True)) == "data_usage_checker"
 
 
@@ -85,16 +85,16 @@ def test_a_merge_must_leave_the_first_outer_step_its_time():
     c = ctx()
     need = budget.reserve_seconds(path_state(), c, 10.0, rounds=0) + (1 + budget.ABLATION_RUNS + 1) * 10.0
     assert routers.merge_next(path_state(seconds_left=need + 1), runtime()) == "merger"
-    assert routers.merge_next(path_state(seconds_left=need - 1), runtime()) == "ablation"
+    assert routers.merge_next(path_state(seconds_left=need - 1), runtime()) == "outer_step"
 
 
-@pytest.mark.parametrize("t, expected", [(0, "ablation"), (1, "ablation"), (2, "path_result"), (3, "path_result")])
+@pytest.mark.parametrize("t, expected", [(0, "outer_step"), (1, "outer_step"), (2, "path_result"), (3, "path_result")])
 def test_the_outer_loop_takes_T_steps(t, expected):
     assert routers.start_outer_step(path_state(outer_step=t), runtime(outer_loops=2)) == expected
 
 
 def test_spare_time_keeps_refining_past_T_while_time_is_left():
-    assert routers.start_outer_step(path_state(outer_step=5), runtime(outer_loops=2, spare_time=True)) == "ablation"
+    assert routers.start_outer_step(path_state(outer_step=5), runtime(outer_loops=2, spare_time=True)) == "outer_step"
     assert routers.start_outer_step(path_state(outer_step=5, seconds_left=30.0),
                                     runtime(outer_loops=2, spare_time=True)) == "path_result"
 

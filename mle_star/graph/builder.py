@@ -2,9 +2,9 @@
 
 Top level:   prepare -> Send x L -> solution_path -> ensemble (R rounds) -> submission -> finalize
 One path:    retriever -> Send x M -> init_coder -> rank_candidates -> merger (loop, break rule)
-             -> data_usage_checker
-             -> [ablation -> ablation_summarizer -> extractor
-                 -> [refiner_coder -> refiner_planner] x K -> accept_refinement] x T -> path_result
+             -> data_usage_checker -> [outer_step] x T -> path_result
+Outer step:  ablation -> ablation_summarizer -> extractor
+             -> [refiner_coder -> refiner_planner] x K -> accept_refinement   (Algorithm 2)
 Every script runs through the run_and_debug subgraph (leakage check, execute, debug). The
 routers (conditional edges) and the time budget are in ``mle_star.graph.routers``.
 """
@@ -38,10 +38,35 @@ from mle_star.state import (
     MLEStarInput,
     MLEStarOutput,
     MLEStarState,
+    OuterStepInput,
+    OuterStepOutput,
+    OuterStepState,
     PathInput,
     PathOutput,
     PathState,
 )
+
+
+def build_outer_step() -> StateGraph[OuterStepState, Context, OuterStepInput, OuterStepOutput]:
+    """One outer step t (Algorithm 2): ablate s_t, summarise, extract c_t, refine it K times,
+    keep the best. It owns the inner counter k; the path owns t."""
+    g = StateGraph(OuterStepState, context_schema=Context, input_schema=OuterStepInput,
+                   output_schema=OuterStepOutput)
+    g.add_node("ablation", ablation_coder)
+    g.add_node("ablation_summarizer", ablation_summarizer)
+    g.add_node("extractor", extractor)
+    g.add_node("refiner_coder", refiner_coder)
+    g.add_node("refiner_planner", refiner_planner)
+    g.add_node("accept_refinement", accept_refinement)
+
+    g.add_edge(START, "ablation")
+    g.add_edge("ablation", "ablation_summarizer")
+    g.add_edge("ablation_summarizer", "extractor")
+    g.add_conditional_edges("extractor", after_extractor)
+    g.add_conditional_edges("refiner_coder", after_refiner_coder)
+    g.add_edge("refiner_planner", "refiner_coder")
+    g.add_edge("accept_refinement", END)
+    return g
 
 
 def build_solution_path() -> StateGraph[PathState, Context, PathInput, PathOutput]:
@@ -51,12 +76,7 @@ def build_solution_path() -> StateGraph[PathState, Context, PathInput, PathOutpu
     g.add_node("rank_candidates", rank_candidates)
     g.add_node("merger", merger)
     g.add_node("data_usage_checker", data_usage_checker)
-    g.add_node("ablation", ablation_coder)
-    g.add_node("ablation_summarizer", ablation_summarizer)
-    g.add_node("extractor", extractor)
-    g.add_node("refiner_coder", refiner_coder)
-    g.add_node("refiner_planner", refiner_planner)
-    g.add_node("accept_refinement", accept_refinement)
+    g.add_node("outer_step", build_outer_step().compile(name="outer_step"))
     g.add_node("path_result", path_result)
 
     g.add_edge(START, "retriever")
@@ -65,12 +85,7 @@ def build_solution_path() -> StateGraph[PathState, Context, PathInput, PathOutpu
     g.add_conditional_edges("rank_candidates", merge_next)
     g.add_conditional_edges("merger", merge_next)
     g.add_conditional_edges("data_usage_checker", start_outer_step)
-    g.add_edge("ablation", "ablation_summarizer")
-    g.add_edge("ablation_summarizer", "extractor")
-    g.add_conditional_edges("extractor", after_extractor)
-    g.add_conditional_edges("refiner_coder", after_refiner_coder)
-    g.add_edge("refiner_planner", "refiner_coder")
-    g.add_conditional_edges("accept_refinement", start_outer_step)
+    g.add_conditional_edges("outer_step", start_outer_step)
     g.add_edge("path_result", END)
     return g
 

@@ -1,5 +1,5 @@
-"""The conditional edges: the merge break, the T outer and K inner loops, the R ensemble
-rounds, and the fan-outs. The time budget that can end a loop early is ``mle_star.budget``."""
+"""The conditional edges: the merge break, the T outer steps of a path and the K inner steps
+of an outer step, the R ensemble rounds, and the fan-outs. The time budget that can end a loop early is ``mle_star.budget``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from langgraph.types import Send
 from mle_star import journal
 from mle_star.budget import ABLATION_RUNS, ensemble_time_left, search_time_left
 from mle_star.config import Context
-from mle_star.state import MLEStarState, PathState
+from mle_star.state import MLEStarState, OuterStepState, PathState
 
 # -- one solution path -----------------------------------------------------------------------
 
@@ -22,7 +22,7 @@ def fan_out_candidates(state: PathState) -> list[Send]:
 
 
 def merge_next(state: PathState, runtime: Runtime[Context]
-               ) -> Literal["merger", "data_usage_checker", "ablation", "path_result"]:
+               ) -> Literal["merger", "data_usage_checker", "outer_step", "path_result"]:
     """After ranking and after each merge: merge the next candidate, or go on to step 4/5."""
     if not state.get("best"):
         return "path_result"
@@ -38,22 +38,24 @@ def merge_next(state: PathState, runtime: Runtime[Context]
     return start_outer_step(state, runtime)
 
 
-def start_outer_step(state: PathState, runtime: Runtime[Context]) -> Literal["ablation", "path_result"]:
+def start_outer_step(state: PathState, runtime: Runtime[Context]) -> Literal["outer_step", "path_result"]:
     """The next outer step: T of them, or more while the time limit leaves room (spare_time);
     the first one needs only time for its ablation and one refinement, so short limits get one."""
     ctx, t = runtime.context, state.get("outer_step", 0)
     if ctx.outer_loops == 0 or (t >= ctx.outer_loops and not ctx.spare_time):
         return "path_result"
     if t == 0:  # the first step is what the search is for: keep only the final script's time for it
-        return "ablation" if search_time_left(state, ctx, runs=ABLATION_RUNS, rounds=0) else "path_result"
-    return "ablation" if search_time_left(state, ctx, runs=ABLATION_RUNS + 1) else "path_result"
+        return "outer_step" if search_time_left(state, ctx, runs=ABLATION_RUNS, rounds=0) else "path_result"
+    return "outer_step" if search_time_left(state, ctx, runs=ABLATION_RUNS + 1) else "path_result"
 
 
-def after_extractor(state: PathState, runtime: Runtime[Context]) -> Literal["refiner_coder", "accept_refinement"]:
+# -- one outer step ------------------------------------------------------------------------------
+
+def after_extractor(state: OuterStepState, runtime: Runtime[Context]) -> Literal["refiner_coder", "accept_refinement"]:
     return "refiner_coder" if state.get("code_block") and runtime.context.inner_loops > 0 else "accept_refinement"
 
 
-def after_refiner_coder(state: PathState, runtime: Runtime[Context]
+def after_refiner_coder(state: OuterStepState, runtime: Runtime[Context]
                         ) -> Literal["refiner_planner", "accept_refinement"]:
     ctx = runtime.context
     if state.get("inner_step", 0) < ctx.inner_loops and search_time_left(state, ctx):

@@ -17,13 +17,13 @@ from mle_star.prompts.roles import (
     AblationInputs,
     AblationSummaryInputs,
 )
-from mle_star.state import PathState
+from mle_star.state import OuterStepState
 from mle_star.telemetry import Recorder
 from mle_star.tools.execution.script_files import bounded
 from mle_star.tools.model.code import ReplyError
 
 
-def ablation_coder(state: PathState, runtime: Runtime[Context]) -> dict:
+def ablation_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t = state.get("outer_step", 0)
@@ -52,7 +52,7 @@ def _stdout(workdir: str) -> str:
     return path.read_text(errors="replace") if path and path.exists() else ""
 
 
-def ablation_summarizer(state: PathState, runtime: Runtime[Context]) -> dict:
+def ablation_summarizer(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     rec = Recorder("ablation_summarizer", path)
     inputs = AblationSummaryInputs(task=task, settings=settings(ctx, path),

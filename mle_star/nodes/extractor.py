@@ -9,12 +9,12 @@ from mle_star import journal
 from mle_star.config import Context
 from mle_star.nodes.ask import ask, settings
 from mle_star.prompts.roles import EXTRACTOR, ExtractorInputs
-from mle_star.state import PathState
+from mle_star.state import OuterStepState
 from mle_star.telemetry import Recorder
 from mle_star.tools.model.code import ReplyError
 
 
-def extractor(state: PathState, runtime: Runtime[Context]) -> dict:
+def extractor(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("extractor", path)

@@ -18,7 +18,7 @@ from mle_star.prompts.roles import (
     RefinerCoderInputs,
     RefinerPlannerInputs,
 )
-from mle_star.state import PathState, PlanScore
+from mle_star.state import OuterStepState, PathState, PlanScore
 from mle_star.telemetry import Recorder
 from mle_star.tools.execution.executor import run_data
 from mle_star.tools.model.code import ReplyError, extract_code, replace_block
@@ -30,7 +30,7 @@ def _step(t: int, k: int | None = None) -> str:
     return f"t={t}" if k is None else f"t={t} k={k}"
 
 
-def refiner_coder(state: PathState, runtime: Runtime[Context]) -> dict:
+def refiner_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t, k = state.get("outer_step", 0), state.get("inner_step", 0)
@@ -64,7 +64,7 @@ def refiner_coder(state: PathState, runtime: Runtime[Context]) -> dict:
                       inner_step=k + 1, journal=attempts)
 
 
-def refiner_planner(state: PathState, runtime: Runtime[Context]) -> dict:
+def refiner_planner(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("refiner_planner", path)
@@ -82,7 +82,7 @@ def refiner_planner(state: PathState, runtime: Runtime[Context]) -> dict:
     return rec.update(detail=plan, plan=plan)
 
 
-def accept_refinement(state: PathState, runtime: Runtime[Context]) -> dict:
+def accept_refinement(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     """s_{t+1} = the best of s_t and the K refined candidates (only an improvement counts)."""
     task, path = state["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])

@@ -180,6 +180,17 @@ class Attempt(TypedDict):
 Solution = Attempt  # a scored script the paper calls s, with its score h(s)
 
 
+def add_attempts(left: list[Attempt] | None, right: list[Attempt] | None) -> list[Attempt]:
+    """The journal's reducer: append the attempts it does not hold yet. Names are unique in a
+    run, so an outer step, a subgraph handed the path's journal, returns all of it and only
+    its new attempts are added."""
+    known = {a["name"] for a in left or []}
+    return [*(left or []), *(a for a in right or [] if a["name"] not in known)]
+
+
+Journal = Annotated[list[Attempt], add_attempts]
+
+
 class PlanScore(TypedDict):
     plan: str
     score: float | None
@@ -230,7 +241,7 @@ class MLEStarState(Telemetry, total=False):
     started: float
     started_cpu: list[float]  # the machine's (busy, total) core-seconds when the run started
     deadline: float
-    journal: Annotated[list[Attempt], operator.add]
+    journal: Journal
     finals: Annotated[list[str], operator.add]  # the final solution of each path (journal names)
     ensemble_round: int
     ensemble_plan: str
@@ -252,7 +263,7 @@ class PathInput(TypedDict):
 
 
 class PathOutput(Telemetry, total=False):
-    journal: Annotated[list[Attempt], operator.add]
+    journal: Journal
     finals: Annotated[list[str], operator.add]
 
 
@@ -261,20 +272,58 @@ class PathState(Telemetry, total=False):
     task: Task
     run_dir: str
     deadline: float
-    journal: Annotated[list[Attempt], operator.add]
+    journal: Journal
     candidates: list[dict]  # retriever output: {model_name, example_code}
     merge_index: int
     merge_done: bool
     best: str  # s_t: journal name of the path's current solution
     outer_step: int  # t
     ablation_summaries: list[str]
+    refined_blocks: list[str]
+    finals: Annotated[list[str], operator.add]
+
+
+# -- one outer step of a path (step 5: Algorithm 2) ----------------------------------------------
+
+class OuterStepInput(TypedDict):
+    """What an outer step is handed: the path's facts, journal and solution s_t."""
+
+    path_id: int
+    task: Task
+    run_dir: str
+    deadline: float
+    journal: Journal
+    best: str
+    outer_step: int
+    ablation_summaries: NotRequired[list[str]]
+    refined_blocks: NotRequired[list[str]]
+
+
+class OuterStepOutput(Telemetry, total=False):
+    """What it hands back: s_{t+1}, t+1, the summaries and blocks so far, its attempts."""
+
+    journal: Journal
+    best: str
+    outer_step: int
+    ablation_summaries: list[str]
+    refined_blocks: list[str]
+
+
+class OuterStepState(Telemetry, total=False):
+    path_id: int
+    task: Task
+    run_dir: str
+    deadline: float
+    journal: Journal
+    best: str  # s_t
+    outer_step: int  # t
+    ablation_summaries: list[str]
+    refined_blocks: list[str]
     ablation_output: str
     ablation_code: str
-    refined_blocks: list[str]
     code_block: str  # c_t
     plan: str  # p_k
-    inner_step: int  # k
-    finals: Annotated[list[str], operator.add]
+    inner_step: int  # k: the inner loop's counter, owned here
 
 
 class CandidateInput(TypedDict):
@@ -306,4 +355,4 @@ class ExecState(Telemetry, total=False):
     extra_inputs: dict[str, str]  # entries this script sees beside the run's view (name -> host path)
     result: dict
     leakage: list[dict]
-    journal: Annotated[list[Attempt], operator.add]
+    journal: Journal
