@@ -142,3 +142,23 @@ def test_the_ensemble_takes_R_rounds(done, expected):
 def test_no_ensemble_with_one_good_solution_or_no_time():
     assert routers.start_ensemble_round(_run_state(0, finals_ok=1), runtime()) == "submission"
     assert routers.start_ensemble_round(_run_state(0, finals_ok=2, seconds_left=30.0), runtime()) == "submission"
+
+
+def test_an_outer_step_hands_back_the_whole_journal_and_only_its_new_attempts_are_added():
+    from mle_star.state import add_attempts
+
+    before = [journal.attempt("path0/init_0", "candidate"), journal.attempt("path0/init_1", "candidate")]
+    step = [*before, journal.attempt("path0/t0_ablation", "ablation"), journal.attempt("path0/t0_k0_refine",
+                                                                                          "refinement")]
+    merged = add_attempts(before, step)
+    assert [a["name"] for a in merged] == ["path0/init_0", "path0/init_1", "path0/t0_ablation", "path0/t0_k0_refine"]
+    assert add_attempts(merged, [journal.attempt("ensemble_r0", "ensemble")])[-1]["name"] == "ensemble_r0"
+
+
+def test_the_compiled_path_draws_algorithm_2_as_a_subgraph():
+    from mle_star.graph import graph
+
+    nodes = set(graph.get_graph(xray=True).nodes)
+    inner = {"ablation", "ablation_summarizer", "extractor", "refiner_coder", "refiner_planner", "accept_refinement"}
+    assert {f"solution_path:outer_step:{n}" for n in inner} <= nodes
+    assert not {f"solution_path:{n}" for n in inner} & nodes  # each step lives in one place
