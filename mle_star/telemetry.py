@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from mle_star.state import add_numbers
+from mle_star.steps import STEP
 
 
 def emit(event: dict) -> None:
@@ -38,6 +39,10 @@ class Recorder:
     timing: dict[str, float] = field(default_factory=dict)  # seconds in scripts and model calls
     scripts: list[str] = field(default_factory=list)  # journal names of the attempts this stage ran
     findings: list[dict] = field(default_factory=list)  # leakage found (and fixed or not)
+
+    def __post_init__(self) -> None:
+        if self.node not in STEP:
+            raise ValueError(f"'{self.node}' is not a step of mle_star.steps.STEPS")
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] += n

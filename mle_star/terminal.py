@@ -27,14 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from mle_star.report.facts import tidy
+from mle_star.steps import HIDDEN, KEEPS_SOLUTION
 from mle_star.tools.scoring.metrics import Metric
 
-HIDDEN = {"execute", "leakage_checker", "debugger"}
-# Stages whose score is a solution's held-out score (ablation scores are self-reported on the
-# script's own split; the submission's is the source's, re-stated).
-# stages whose score is a solution the run keeps: a refined candidate counts once accepted
-# (a gain within the held-out noise is shown on its line, never as the best)
-SCORED = {"init_coder", "merger", "data_usage_checker", "accept_refinement", "ensembler"}
 ABLATION_WEIGHT = 3  # an ablation retrains a few variants: about three scripts' worth of time
 PATH_OF = re.compile(r"^path(\d+)/")
 FAILED_DETAILS = ("no valid submission", "path produced no runnable solution", "no initial solution ran")
@@ -166,7 +161,7 @@ class RunView:
         node, score, detail = event["node"], event.get("score"), str(event.get("detail", ""))
         path_id = event.get("path")
         view = self.path(int(path_id)) if path_id is not None else None
-        if node in SCORED and self.better(score, self.best):
+        if node in KEEPS_SOLUTION and self.better(score, self.best):
             self.best = score
             self.best_name = event.get("to") or (event.get("scripts") or [""])[-1]  # accepted: the refined script
         if view is None:
@@ -185,7 +180,7 @@ class RunView:
         if node in HIDDEN:
             return
         view.last = node
-        if node in SCORED and self.better(score, view.best):
+        if node in KEEPS_SOLUTION and self.better(score, view.best):
             view.best = score
         if node == "init_coder":
             view.candidates += 1

@@ -60,7 +60,7 @@ def test_init_coder_runs_the_fenced_script_without_its_prose(path_state, task_fa
 
 
 def test_crashing_script_goes_to_the_debugger(path_state):
-    rec = Recorder("test")
+    rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False).context
     result, attempts = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "crashy", "candidate")
     assert result["ok"] and result["score"] == 0.5 and result["code"] == GOOD
@@ -71,7 +71,7 @@ def test_crashing_script_goes_to_the_debugger(path_state):
 
 
 def test_hanging_script_is_killed_and_debugged(path_state):
-    rec = Recorder("test")
+    rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, script_timeout=2).context
     result, _ = run_checked(ctx, rec, path_state, "import time\ntime.sleep(300)\n", "hangs", "candidate")
     assert result["ok"] and rec.counts["debug_rounds"] == 1
@@ -82,7 +82,7 @@ def test_a_search_script_that_fails_past_the_deadline_is_not_debugged(path_state
     rounds of a timed-out refinement ran 30 s each after the deadline."""
     import time
 
-    rec = Recorder("test")
+    rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, debug_rounds=3).context
     late = path_state | {"deadline": time.time() - 1}
     result, attempts = run_checked(ctx, rec, late, "raise ValueError('boom')\n", "late", "candidate")
@@ -90,7 +90,7 @@ def test_a_search_script_that_fails_past_the_deadline_is_not_debugged(path_state
 
 
 def test_debugger_gives_up_after_n_rounds(path_state):
-    rec = Recorder("test")
+    rec = Recorder("execute")
     replies = [fenced("raise RuntimeError('still broken')\n"), fenced("raise RuntimeError('broken again')\n")]
     ctx = runtime(llm=scripted(*replies), check_leakage=False, debug_rounds=2).context
     result, attempts = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "stubborn", "candidate")
@@ -99,7 +99,7 @@ def test_debugger_gives_up_after_n_rounds(path_state):
 
 
 def test_debugger_never_reruns_an_unchanged_script(path_state):
-    rec = Recorder("test")
+    rec = Recorder("execute")
     broken = "raise ValueError('boom')\n"
     ctx = runtime(llm=scripted(fenced(broken)), check_leakage=False, debug_rounds=3).context
     result, attempts = run_checked(ctx, rec, path_state, broken, "same", "candidate")
@@ -115,7 +115,7 @@ def test_leakage_fix_replaces_exactly_one_block(path_state):
     fixed_block = "scale = pd.read_csv('input/train.csv')['mean_radius'].max()  # training rows only\n"
     ctx = runtime(llm=scripted(f"```json\n{verdict}\n```\nThe scale uses test rows.", fenced(fixed_block),
                                clean)).context
-    rec = Recorder("test")
+    rec = Recorder("execute")
     result, _ = run_checked(ctx, rec, path_state, leaky, "leaky", "candidate")
     assert result["code"] == leaky.replace(block, fixed_block)
     assert result["code"].count("scale =") == 1
@@ -128,7 +128,7 @@ def test_a_leakage_fix_that_changes_nothing_is_not_counted(path_state):
     leaky = predicting("0.5", setup="scale = 1\n")
     verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": "scale = 1\n"})
     ctx = runtime(llm=scripted(verdict, fenced("scale = 1\n"))).context
-    rec = Recorder("test")
+    rec = Recorder("execute")
     result, _ = run_checked(ctx, rec, path_state, leaky, "same-fix", "candidate")
     assert result["code"] == leaky and rec.counts["leakage_found"] == 1 and "leakage_fixed" not in rec.counts
     assert result["leakage"][0]["error"] == "the fix changed nothing"
@@ -138,7 +138,7 @@ def test_leakage_verdict_with_a_foreign_block_is_reasked(path_state):
     verdict_bad = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": "not in the script"})
     verdict_ok = json.dumps({"leakage_status": "No Data Leakage", "code_block": ""})
     ctx = runtime(llm=scripted(verdict_bad, verdict_ok)).context
-    rec = Recorder("test")
+    rec = Recorder("execute")
     result, _ = run_checked(ctx, rec, path_state, GOOD, "clean", "candidate")
     assert result["code"] == GOOD and rec.counts["reasks"] == 1 and "leakage_found" not in rec.counts
 
@@ -247,7 +247,7 @@ def test_a_forged_score_is_caught_and_never_accepted(path_state):
     the script untrusted (reported, never accepted)."""
     forged = predicting(BAD_RANKING, printed="0.999999")
     ctx = runtime(llm=scripted(fenced(forged)), check_leakage=False, debug_rounds=0).context
-    rec = Recorder("test")
+    rec = Recorder("execute")
     result, _ = run_checked(ctx, rec, path_state, forged, "forger", "candidate")
     assert not result["ok"] and result["untrusted"] and result["printed_score"] == 0.999999
     assert result["score"] < 0.2 and "untrusted" in result["error"] and rec.counts["untrusted_scripts"] == 1
@@ -260,7 +260,7 @@ def test_missing_or_malformed_predictions_go_to_the_debugger(path_state):
     no_file = "print('Final Validation Performance: 0.9')\n"
     wrong_ids = predicting("0.5").replace("rows['id']", "rows['id'] + 1")
     ctx = runtime(llm=scripted(fenced(wrong_ids), fenced(GOOD)), check_leakage=False, debug_rounds=2).context
-    rec = Recorder("test")
+    rec = Recorder("execute")
     result, attempts = run_checked(ctx, rec, path_state, no_file, "sloppy", "candidate")
     assert [a["ok"] for a in attempts] == [False, False, True]
     assert "valid_predictions.csv was not written" in attempts[0]["error"] or "test_predictions" in attempts[0]["error"]

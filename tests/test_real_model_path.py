@@ -276,7 +276,7 @@ def test_every_role_parses_a_gemini_shaped_reply(case):
     from mle_star.telemetry import Recorder
 
     role, inputs, text, expected = case
-    rec = Recorder("test")
+    rec = Recorder("execute")
     assert ask(Context(model=use_model(scripted(gemini(text)))), rec, role, inputs) == expected
     assert rec.usage["by_role"][role.name] == {"calls": 1, "input_tokens": 1200, "output_tokens": 300, "estimated_calls": 0}
 

@@ -43,7 +43,7 @@ def test_prompt_and_engineer_input_come_from_one_declaration(case):
     role, inputs, _, _ = case
     model = Recording(messages=iter([]))
     model.seen = []
-    ask(Context(model=use_model(model)), Recorder("test"), role, inputs)
+    ask(Context(model=use_model(model)), Recorder("execute"), role, inputs)
     system, request = model.seen[0][:2]
     assert system.content == SYSTEM
     assert request.content == role.prompt(inputs)  # the prompt is rendered from the inputs ...
@@ -55,7 +55,7 @@ def test_prompt_and_engineer_input_come_from_one_declaration(case):
 def test_every_role_declares_template_inputs_parser_and_temperature():
     from mle_star.engineer.roles import HANDLERS
 
-    assert set(HANDLERS) == set(ROLES)  # the engineer implements exactly the registry's roles
+    assert set(HANDLERS) == set(ROLES.values())  # the engineer implements exactly the registry's roles
     for role in ROLES.values():
         assert role.does and role.template and role.temperature in (0.0, 1.0)
         assert (role.schema is None) == (role.accept is None)  # JSON roles declare both

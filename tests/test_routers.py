@@ -162,3 +162,18 @@ def test_the_compiled_path_draws_algorithm_2_as_a_subgraph():
     inner = {"ablation", "ablation_summarizer", "extractor", "refiner_coder", "refiner_planner", "accept_refinement"}
     assert {f"solution_path:outer_step:{n}" for n in inner} <= nodes
     assert not {f"solution_path:{n}" for n in inner} & nodes  # each step lives in one place
+
+
+def test_every_step_is_declared_once_and_the_graph_wires_exactly_those_steps():
+    from mle_star.graph import graph
+    from mle_star.prompts import ROLES
+    from mle_star.steps import STEP, STEPS
+    from mle_star.telemetry import Recorder
+
+    assert len(STEP) == len(STEPS)
+    drawn = {n.rsplit(":", 1)[-1] for n in graph.get_graph(xray=True).nodes} - {"__start__", "__end__"}
+    per_script = {s.node for s in STEPS if s.loop == "script"}  # inside run_and_debug, called by nodes
+    assert drawn == set(STEP) - per_script - {"solution_path", "outer_step"}
+    assert {r for s in STEPS for r in s.roles} == set(ROLES)  # every role is asked by some step
+    with pytest.raises(ValueError, match="not a step"):
+        Recorder("ablation_plannr")

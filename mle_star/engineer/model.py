@@ -27,11 +27,11 @@ def estimate_tokens(text: str) -> int:
 
 def answer(payload: dict | None) -> str:
     """The engineer's reply to one structured request."""
-    if payload is None or payload.get("role") not in HANDLERS:
+    role = ROLES.get(payload.get("role", "")) if payload else None
+    if payload is None or role is None or role not in HANDLERS:
         return "I can only answer MLE-STAR role requests that carry their structured inputs."
-    role = ROLES[payload["role"]]
     try:
-        return HANDLERS[role.name](role.read_payload(payload))
+        return HANDLERS[role](role.read_payload(payload))
     except Exception as exc:  # noqa: BLE001 - an engineer bug must not stop a user's run
         # The reply cannot be parsed, so the node re-asks and then takes its usual fallback;
         # the traceback goes to stderr so the bug is seen, not hidden.

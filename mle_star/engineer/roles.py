@@ -37,6 +37,22 @@ from mle_star.engineer.recipe import (
 from mle_star.engineer.scripts import assigned_literals
 from mle_star.engineer.usage import check_data_usage
 from mle_star.prompts.roles import (
+    ABLATION,
+    ABLATION_SUMMARIZER,
+    DATA_USAGE_CHECKER,
+    DEBUGGER,
+    ENSEMBLE_PLANNER,
+    ENSEMBLER,
+    EXTRACTOR,
+    INIT_CODER,
+    LEAKAGE_CHECKER,
+    LEAKAGE_FIXER,
+    MERGER,
+    METRIC_READER,
+    REFINER_CODER,
+    REFINER_PLANNER,
+    RETRIEVER,
+    SUBMISSION,
     AblationInputs,
     AblationSummaryInputs,
     DataUsageInputs,
@@ -52,6 +68,7 @@ from mle_star.prompts.roles import (
     RefinerCoderInputs,
     RefinerPlannerInputs,
     RetrieverInputs,
+    Role,
     RoleInputs,
     SubmissionInputs,
 )
@@ -389,11 +406,10 @@ def metric_reader(p: MetricReaderInputs) -> str:
                        "higher_is_better": True if direction is None else direction})
 
 
-HANDLERS: dict[str, Callable[[Any], str]] = {
-    "metric_reader": metric_reader, "retriever": retriever, "init_coder": init_coder, "merger": merger, "data_usage_checker": data_usage,
-    "ablation": ablation, "ablation_summarizer": ablation_summary, "extractor": extractor,
-    "refiner_coder": refiner_coder, "refiner_planner": refiner_planner,
-    "ensemble_planner": ensemble_planner, "ensembler": ensembler,
-    "leakage_checker": leakage_checker, "leakage_fixer": leakage_fixer,
-    "debugger": debugger, "submission": submission,
-}
+HANDLERS: dict[Role[Any, Any], Callable[[Any], str]] = {
+    METRIC_READER: metric_reader, RETRIEVER: retriever, INIT_CODER: init_coder, MERGER: merger,
+    DATA_USAGE_CHECKER: data_usage, ABLATION: ablation, ABLATION_SUMMARIZER: ablation_summary,
+    EXTRACTOR: extractor, REFINER_CODER: refiner_coder, REFINER_PLANNER: refiner_planner,
+    ENSEMBLE_PLANNER: ensemble_planner, ENSEMBLER: ensembler, LEAKAGE_CHECKER: leakage_checker,
+    LEAKAGE_FIXER: leakage_fixer, DEBUGGER: debugger, SUBMISSION: submission,
+}  # keyed by the registry's role objects: a role renamed or added there is one place to change

@@ -30,11 +30,11 @@ from mle_star.report.facts import (
     tidy,
 )
 from mle_star.report.plot import score_plot
+from mle_star.steps import HIDDEN
 from mle_star.tools.execution.machine_facts import summary
 
 KIND_SHORT = {"candidate": "cand", "merge": "merge", "data_usage": "data", "ablation": "ablat",
               "refinement": "refine", "ensemble": "ens", "submission": "submit", "fallback": "fallback"}
-HIDDEN_STAGES = {"execute", "leakage_checker", "debugger"}
 
 
 def esc(value: object) -> str:
@@ -367,7 +367,7 @@ class Page:
                            "are estimates (characters / 4), not a tokenizer's count.</p>")
         time_by_node: dict[str, float] = defaultdict(float)
         for s in r.get("stages", []):
-            if s["node"] not in HIDDEN_STAGES:
+            if s["node"] not in HIDDEN:
                 time_by_node[s["node"]] += s["duration"]
         roles = usage.get("by_role", {})
         only_estimated = bool(by_model) and set(by_model) <= story.estimated_models
@@ -396,7 +396,7 @@ class Page:
         return out
 
     def stages(self) -> list[str]:
-        stages = [s for s in self.story.record.get("stages", []) if s["node"] not in HIDDEN_STAGES]
+        stages = [s for s in self.story.record.get("stages", []) if s["node"] not in HIDDEN]
         t0 = min((s["start"] for s in self.story.record.get("stages", [])), default=0.0)
         out = [f"<details><summary>Every stage ({len(stages)})</summary><div class=\"scroll\"><table><tr>"
                '<th class="num">t s</th><th>node</th><th>path</th><th class="num">duration s</th>'

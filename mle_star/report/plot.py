@@ -12,13 +12,12 @@ import html
 import math
 
 from mle_star.report.facts import Story, fmt
+from mle_star.steps import PLOTTED
 
 WIDTH, HEIGHT = 900, 340
 LEFT, RIGHT, TOP, BOTTOM = 74, 18, 14, 50
 PATH_COLOURS = ("#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666")
 OTHER_COLOUR = "#222222"  # scripts of no path: ensemble rounds, the submission
-PLOTTED = {"init_coder": "candidate", "merger": "merge", "data_usage_checker": "data usage",
-           "refiner_coder": "refinement", "ensembler": "ensemble", "submission": "submission"}
 
 
 def nice_ticks(lo: float, hi: float, target: int = 5, outward: bool = False) -> list[float]:
