@@ -98,18 +98,19 @@ def test_time_limit_is_honoured_with_the_paper_settings(bc_task, tmp_path):
 
 
 def test_a_short_limit_still_gets_an_ablation_guided_step_on_each_path(bc_task, tmp_path):
-    """At the paper's settings. 90 s, not less: path 1's best candidate (CatBoost) runs about 5 s
-    here and 10 s on a machine half as fast, and its first outer step needs time for its
-    ablation (about four runs) and the final script after the candidates have run."""
+    """At the paper's settings. 120 s, not less: path 1's best candidate (CatBoost) runs about 5 s
+    alone and 10 s or more on a slower or shared machine (the tests run two files at once), and
+    its first outer step needs time for its ablation (about four runs) and the final script
+    after the candidates have run."""
     run_dir = tmp_path / "run"
     start = time.monotonic()
-    assert main(["run", str(bc_task), "--run-dir", str(run_dir), "--time-limit", "90"]) == 0
+    assert main(["run", str(bc_task), "--run-dir", str(run_dir), "--time-limit", "120"]) == 0
     elapsed = time.monotonic() - start
     record = json.loads((run_dir / "run.json").read_text())
     ablations = [a for a in record["journal"] if a["kind"] == "ablation" and a["debug_round"] == 0]
     assert {a["path_id"] for a in ablations} == {0, 1}  # both paths targeted a block at least once
     assert record["counts"]["inner_iterations"] >= 2
-    assert elapsed < 90 + 30, f"{elapsed:.0f} s for a 90 s limit"
+    assert elapsed < 120 + 30, f"{elapsed:.0f} s for a 120 s limit"
 
 
 def test_a_run_without_the_sandbox_says_so_everywhere(bc_task, tmp_path, capsys):

@@ -231,7 +231,7 @@ def _taxi_rides(rng: np.random.Generator, n: int) -> pd.DataFrame:
     when = pd.to_datetime(seconds, unit="s")
     straight = np.hypot((d_lat - lat) * 111.0, (d_lon - lon) * 84.0)
     new_rate = when >= pd.Timestamp("2012-09-04")
-    hour, weekday = when.hour.to_numpy(), when.dayofweek.to_numpy()
+    hour, weekday = when.hour.to_numpy(), when.day_of_week.to_numpy()
     fare = (2.5 + np.where(new_rate, 1.55, 1.25) * 1.3 * straight + 0.6 * rng.exponential(3, n)
             + 1.0 * ((hour >= 16) & (hour < 20) & (weekday < 5)) + 0.5 * ((hour >= 20) | (hour < 6)))
     fare = np.where(to_jfk | (start == names.index("jfk")) & (straight > 15), np.where(new_rate, 52.0, 45.0), fare)
