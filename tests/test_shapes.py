@@ -98,7 +98,7 @@ def same_as_recorded(name: str, submission: Path) -> None:
     if golden["environment"] != here:
         changed = {k: f"{golden['environment'].get(k)} -> {v}" for k, v in here.items()
                    if golden["environment"].get(k) != v}
-        warnings.warn(f"{GOLDEN.name} was recorded with other package versions ({changed}): the submission "
+        warnings.warn(f"{GOLDEN.name} was recorded in another environment ({changed}): the submission "
                       f"of {name} was not compared; record it here with {UPDATE}=1", stacklevel=2)
         return
     recorded = golden["digests"]

@@ -1,5 +1,6 @@
 """The conditional edges: the merge break, the T outer steps of a path and the K inner steps
-of an outer step, the R ensemble rounds, and the fan-outs. The time budget that can end a loop early is ``mle_star.budget``."""
+of an outer step, the R ensemble rounds, and the fan-outs. The time budget that can end a loop
+early is ``mle_star.budget``."""
 
 from __future__ import annotations
 
