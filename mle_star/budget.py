@@ -16,7 +16,8 @@ from mle_star.tools.scoring.judge import INNER
 
 
 def time_left(state: Mapping[str, Any]) -> float:
-    return float(state.get("deadline", float("inf"))) - time.time()
+    """Seconds until the run's deadline (a state without run facts has no deadline)."""
+    return float(state.get("run", {}).get("deadline", float("inf"))) - time.time()
 
 
 ABLATION_RUNS = 4  # an ablation study runs the solution and about three variants
@@ -66,7 +67,7 @@ def reserve_seconds(state: Mapping[str, Any], ctx: Context, duration: float, rou
     if per_round is None:  # until one ran: a blend of saved predictions, else about one solution run
         per_round = BLEND_SECONDS if saved_inner_predictions(state) else max(3.0, duration)
     rounds = min(ctx.ensemble_rounds, 2) if rounds is None else rounds
-    return final_seconds(state["task"], ctx, duration) + rounds * per_round + margin_seconds(ctx)
+    return final_seconds(state["run"]["task"], ctx, duration) + rounds * per_round + margin_seconds(ctx)
 
 
 def search_time_left(state: Mapping[str, Any], ctx: Context, runs: float = 1.0, rounds: int | None = None) -> bool:
@@ -82,12 +83,12 @@ def ensemble_time_left(state: MLEStarState, ctx: Context) -> bool:
     duration = max((float(a["duration"]) for a in finals if a), default=0.0)
     per_round = round_seconds(state)
     per_round = max(3.0, duration) if per_round is None else per_round
-    return time_left(state) > final_seconds(state["task"], ctx, duration) + per_round + 5.0
+    return time_left(state) > final_seconds(state["run"]["task"], ctx, duration) + per_round + 5.0
 
 
 def final_fits_in_time(state: Mapping[str, Any], ctx: Context, attempt: Attempt) -> bool:
     """Could ``attempt``, kept as the path's solution, still have its final script run in the time
     left? A refinement that makes the solution several times slower (three seeds of a large
     model) late in the run would push the final script past the limit."""
-    return time_left(state) > final_seconds(state["task"], ctx, float(attempt["duration"])) + margin_seconds(ctx)
+    return time_left(state) > final_seconds(state["run"]["task"], ctx, float(attempt["duration"])) + margin_seconds(ctx)
 

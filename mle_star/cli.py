@@ -419,7 +419,7 @@ def _stream(run_dir: Path, ctx: Context, inputs: dict | None, saver, saved_input
         ran = (run_dir / "executions.jsonl").read_text().splitlines()
         print(f"mle-star: resuming {run_dir.name}: {len(ran)} scripts already ran; finished ones are reused, "
               "not run again", file=sys.stderr)
-    if inputs is None and snapshot.tasks and snapshot.values.get("task"):
+    if inputs is None and snapshot.tasks and snapshot.values.get("run"):
         # Resume keeps the checkpoint's workbench facts (the prompts stay the same), but the
         # interpreter must still serve scripts: probe it again before any script runs.
         from mle_star.tools.execution.workbench import measure

@@ -7,22 +7,27 @@ is derived here, so run.json, the report and resume tell the same story.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from mle_star.state import Attempt, AttemptKind, PlanScore
+from typing_extensions import Unpack
+
+from mle_star.state import ATTEMPT_DEFAULTS, Attempt, AttemptFields, AttemptKind, PlanScore
 
 
-def attempt(name: str, kind: AttemptKind, *, parent: str | None = None, path_id: int | None = None,
-            code: str = "", score: float | None = None, ok: bool = False, workdir: str = "",
-            duration: float = 0.0, error: str = "", plan: str = "", target_block: str = "",
-            debug_round: int = 0, leakage: list[dict] | None = None, step: str = "",
-            score_source: str = "none", printed_score: float | None = None, untrusted: bool = False,
-            limit_hit: str = "") -> Attempt:
-    """A journal entry; an attempt that never ran (unusable reply, skipped plan) has no workdir."""
-    return Attempt(name=name, kind=kind, parent=parent, path_id=path_id, code=code, score=score, ok=ok,
-                   workdir=workdir, duration=duration, error=error, plan=plan, target_block=target_block,
-                   debug_round=debug_round, leakage=leakage or [], step=step, score_source=score_source,
-                   printed_score=printed_score, untrusted=untrusted, limit_hit=limit_hit)
+def attempt(name: str, kind: AttemptKind, **fields: Unpack[AttemptFields]) -> Attempt:
+    """A whole journal entry: ``fields`` over the defaults (an attempt that never ran, an
+    unusable reply or a skipped plan, keeps the default empty workdir)."""
+    entry: Attempt = {"name": name, "kind": kind, **ATTEMPT_DEFAULTS, **fields}
+    entry["leakage"] = list(entry.get("leakage") or [])  # never the defaults' own list
+    return entry
+
+
+def from_record(record: Mapping[str, Any]) -> Attempt:
+    """An attempt read back from run.json: fields a record lacks (written by an older
+    mle-star) take their defaults."""
+    known = {k: v for k, v in record.items() if k in ATTEMPT_DEFAULTS}
+    return attempt(str(record.get("name", "")), record.get("kind", "candidate"), **known)
 
 
 def find(journal: Iterable[Attempt], name: str | None) -> Attempt | None:

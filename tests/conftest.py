@@ -61,7 +61,12 @@ def runtime(llm=None, **settings) -> Runtime:
 
 @pytest.fixture
 def path_state(task_facts, tmp_path) -> dict:
-    return {"path_id": 0, "task": task_facts, "run_dir": str(tmp_path / "run"), "deadline": float("inf")}
+    return {"path_id": 0, "run": {"task": task_facts, "run_dir": str(tmp_path / "run"), "deadline": float("inf")}}
+
+
+def with_run(state: dict, **facts) -> dict:
+    """``state`` with some of its run facts (task, run_dir, deadline) changed."""
+    return state | {"run": state["run"] | facts}
 
 
 def predicting(expr: str, printed: str = "0.5", setup: str = "", id_column: str = "id",

@@ -134,7 +134,7 @@ def test_the_reserve_counts_a_blend_of_saved_predictions_as_seconds(tmp_path):
     (workdir / "outputs").mkdir(parents=True)
     attempt = {"name": "path0/t0_k0_refine", "kind": "refinement", "workdir": str(workdir), "duration": 40.0,
                "debug_round": 0, "path_id": 0, "step": "t0"}
-    state = {"task": {"n_train": 1000}, "journal": [attempt], "best": attempt["name"]}
+    state = {"run": {"task": {"n_train": 1000}}, "journal": [attempt], "best": attempt["name"]}
     ctx = Context(time_limit=300, parallel_solutions=2, ensemble_rounds=3)
     retrained = reserve_seconds(state, ctx, 40.0)
     (workdir / "outputs" / "inner_valid.npz").write_bytes(b"")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import BAD_RANKING, GOOD_RANKING, predicting, runtime, scripted, task_record
+from conftest import BAD_RANKING, GOOD_RANKING, predicting, runtime, scripted, task_record, with_run
 
 from mle_star.journal import attempt
 from mle_star.nodes.data_usage import data_usage_checker
@@ -60,20 +60,28 @@ def test_init_coder_runs_the_fenced_script_without_its_prose(path_state, task_fa
 
 
 def test_crashing_script_goes_to_the_debugger(path_state):
+    """The draft's lineage (parent, plan, block, step) is kept through the debug round; the fix's
+    parent is the failed attempt, and both are on the state's path."""
     rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False).context
-    result, attempts = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "crashy", "candidate")
+    draft = attempt("crashy", "refinement", code="raise ValueError('boom')\n", parent="s0", plan="more trees",
+                    target_block="model = f()\n", step="t=0 k=1")
+    result, attempts = run_checked(ctx, rec, path_state, draft)
     assert result["ok"] and result["score"] == 0.5 and result["code"] == GOOD
     assert rec.counts["debug_rounds"] == 1 and rec.counts["executions"] == 2
     first, fixed = attempts
-    assert not first["ok"] and "ValueError: boom" in first["error"]
-    assert fixed["parent"] == first["name"] == "crashy" and fixed["debug_round"] == 1
+    assert not first["ok"] and "ValueError: boom" in first["error"] and first["parent"] == "s0"
+    assert fixed["parent"] == first["name"] == "crashy" and fixed["debug_round"] == 1 and fixed["name"] == "crashy_debug1"
+    for entry in attempts:
+        assert (entry["plan"], entry["target_block"], entry["step"], entry["path_id"]) == (
+            "more trees", "model = f()\n", "t=0 k=1", 0)
+        assert set(entry) == set(attempt("x", "candidate"))  # every attempt is whole
 
 
 def test_hanging_script_is_killed_and_debugged(path_state):
     rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, script_timeout=2).context
-    result, _ = run_checked(ctx, rec, path_state, "import time\ntime.sleep(300)\n", "hangs", "candidate")
+    result, _ = run_checked(ctx, rec, path_state, attempt("hangs", "candidate", code="import time\ntime.sleep(300)\n"))
     assert result["ok"] and rec.counts["debug_rounds"] == 1
 
 
@@ -84,8 +92,8 @@ def test_a_search_script_that_fails_past_the_deadline_is_not_debugged(path_state
 
     rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False, debug_rounds=3).context
-    late = path_state | {"deadline": time.time() - 1}
-    result, attempts = run_checked(ctx, rec, late, "raise ValueError('boom')\n", "late", "candidate")
+    late = with_run(path_state, deadline=time.time() - 1)
+    result, attempts = run_checked(ctx, rec, late, attempt("late", "candidate", code="raise ValueError('boom')\n"))
     assert not result["ok"] and len(attempts) == 1 and rec.counts.get("debug_rounds", 0) == 0
 
 
@@ -93,7 +101,7 @@ def test_debugger_gives_up_after_n_rounds(path_state):
     rec = Recorder("execute")
     replies = [fenced("raise RuntimeError('still broken')\n"), fenced("raise RuntimeError('broken again')\n")]
     ctx = runtime(llm=scripted(*replies), check_leakage=False, debug_rounds=2).context
-    result, attempts = run_checked(ctx, rec, path_state, "raise ValueError('boom')\n", "stubborn", "candidate")
+    result, attempts = run_checked(ctx, rec, path_state, attempt("stubborn", "candidate", code="raise ValueError('boom')\n"))
     assert not result["ok"] and "broken again" in result["error"]
     assert rec.counts["debug_rounds"] == 2 and rec.counts["executions"] == 3 and len(attempts) == 3
 
@@ -102,7 +110,7 @@ def test_debugger_never_reruns_an_unchanged_script(path_state):
     rec = Recorder("execute")
     broken = "raise ValueError('boom')\n"
     ctx = runtime(llm=scripted(fenced(broken)), check_leakage=False, debug_rounds=3).context
-    result, attempts = run_checked(ctx, rec, path_state, broken, "same", "candidate")
+    result, attempts = run_checked(ctx, rec, path_state, attempt("same", "candidate", code=broken))
     assert not result["ok"] and len(attempts) == 1
     assert rec.counts["executions"] == 1 and rec.counts["debug_unchanged"] == 1
 
@@ -116,7 +124,7 @@ def test_leakage_fix_replaces_exactly_one_block(path_state):
     ctx = runtime(llm=scripted(f"```json\n{verdict}\n```\nThe scale uses test rows.", fenced(fixed_block),
                                clean)).context
     rec = Recorder("execute")
-    result, _ = run_checked(ctx, rec, path_state, leaky, "leaky", "candidate")
+    result, _ = run_checked(ctx, rec, path_state, attempt("leaky", "candidate", code=leaky))
     assert result["code"] == leaky.replace(block, fixed_block)
     assert result["code"].count("scale =") == 1
     assert result["ok"] and result["score"] > 0.9  # the fixed script still ranks tumours by radius
@@ -129,7 +137,7 @@ def test_a_leakage_fix_that_changes_nothing_is_not_counted(path_state):
     verdict = json.dumps({"leakage_status": "Yes Data Leakage", "code_block": "scale = 1\n"})
     ctx = runtime(llm=scripted(verdict, fenced("scale = 1\n"))).context
     rec = Recorder("execute")
-    result, _ = run_checked(ctx, rec, path_state, leaky, "same-fix", "candidate")
+    result, _ = run_checked(ctx, rec, path_state, attempt("same-fix", "candidate", code=leaky))
     assert result["code"] == leaky and rec.counts["leakage_found"] == 1 and "leakage_fixed" not in rec.counts
     assert result["leakage"][0]["error"] == "the fix changed nothing"
 
@@ -139,23 +147,23 @@ def test_leakage_verdict_with_a_foreign_block_is_reasked(path_state):
     verdict_ok = json.dumps({"leakage_status": "No Data Leakage", "code_block": ""})
     ctx = runtime(llm=scripted(verdict_bad, verdict_ok)).context
     rec = Recorder("execute")
-    result, _ = run_checked(ctx, rec, path_state, GOOD, "clean", "candidate")
+    result, _ = run_checked(ctx, rec, path_state, attempt("clean", "candidate", code=GOOD))
     assert result["code"] == GOOD and rec.counts["reasks"] == 1 and "leakage_found" not in rec.counts
 
 
 def test_rank_candidates_starts_from_the_best_for_either_direction(path_state, diabetes_task):
     higher = rank_candidates(path_state | {"journal": [_scored("a", 0.8), _scored("b", 0.9), _scored("c", 0.7)]})
     assert higher["best"] == "b" and higher["merge_done"] is False
-    task = task_record(diabetes_task, path_state["run_dir"])  # RMSE: lower is better
-    lower = rank_candidates(path_state | {"task": task, "journal": [_scored("a", 60.0), _scored("b", 50.0)]})
+    task = task_record(diabetes_task, path_state["run"]["run_dir"])  # RMSE: lower is better
+    lower = rank_candidates(with_run(path_state, task=task) | {"journal": [_scored("a", 60.0), _scored("b", 50.0)]})
     assert lower["best"] == "b"
 
 
 def test_merger_breaks_when_a_merge_is_worse(path_state, diabetes_task, tmp_path):
     task = task_record(diabetes_task, tmp_path / "diabetes-run")  # RMSE: lower is better
     entries = [_scored("a", 60.0), _scored("b", 50.0), _scored("c", 70.0)]
-    state = path_state | {"task": task, "run_dir": str(tmp_path / "diabetes-run"), "journal": entries, "best": "b",
-                          "merge_index": 1}
+    state = with_run(path_state, task=task, run_dir=str(tmp_path / "diabetes-run")) | {
+        "journal": entries, "best": "b", "merge_index": 1}
     worse = predicting("0.0", column="target", printed="155.0")  # predicting 0 misses by about 160
     out = merger(state, runtime(llm=scripted(fenced(worse)), check_leakage=False))
     assert "best" not in out and out["merge_done"] is True
@@ -209,9 +217,9 @@ def test_refiner_with_an_empty_block_changes_nothing(path_state):
 
 
 def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
-    task = task_record(diabetes_task, path_state["run_dir"])
+    task = task_record(diabetes_task, path_state["run"]["run_dir"])
     s = _scored("s", 50.0)
-    base = path_state | {"task": task, "best": "s", "code_block": "b", "outer_step": 0}
+    base = with_run(path_state, task=task) | {"best": "s", "code_block": "b", "outer_step": 0}
     worse = accept_refinement(base | {"journal": [s, _scored("r", 51.0, kind="refinement", step="t=0 k=0")]},
                               runtime())
     better = accept_refinement(base | {"journal": [s, _scored("r", 49.0, kind="refinement", step="t=0 k=0")]},
@@ -226,10 +234,10 @@ def test_a_refinement_too_slow_for_the_time_left_is_not_kept(path_state, diabete
     final script could not finish before the deadline; a fast one still is."""
     import time
 
-    task = task_record(diabetes_task, path_state["run_dir"])
+    task = task_record(diabetes_task, path_state["run"]["run_dir"])
     s = _scored("s", 50.0, duration=2.0)
-    base = path_state | {"task": task, "best": "s", "code_block": "b", "outer_step": 0,
-                         "deadline": time.time() + 30}
+    base = with_run(path_state, task=task, deadline=time.time() + 30) | {"best": "s", "code_block": "b",
+                                                                         "outer_step": 0}
     slow = _scored("slow", 40.0, kind="refinement", step="t=0 k=0", duration=60.0)
     fast = _scored("fast", 45.0, kind="refinement", step="t=0 k=1", duration=2.0)
     ctx = runtime(time_limit=300)
@@ -239,7 +247,8 @@ def test_a_refinement_too_slow_for_the_time_left_is_not_kept(path_state, diabete
     assert kept_fast["best"] == "fast"
     # the outcome says a better attempt was set aside, so a reader sees why 45 won over 40
     assert "1 better attempt(s), best 40, set aside: too slow" in kept_fast["stages"][-1]["detail"]
-    assert accept_refinement(base | {"journal": [s, slow, fast], "deadline": time.time() + 3600}, ctx)["best"] == "slow"
+    later = with_run(base, deadline=time.time() + 3600)
+    assert accept_refinement(later | {"journal": [s, slow, fast]}, ctx)["best"] == "slow"
 
 
 def test_a_forged_score_is_caught_and_never_accepted(path_state):
@@ -248,11 +257,11 @@ def test_a_forged_score_is_caught_and_never_accepted(path_state):
     forged = predicting(BAD_RANKING, printed="0.999999")
     ctx = runtime(llm=scripted(fenced(forged)), check_leakage=False, debug_rounds=0).context
     rec = Recorder("execute")
-    result, _ = run_checked(ctx, rec, path_state, forged, "forger", "candidate")
+    result, _ = run_checked(ctx, rec, path_state, attempt("forger", "candidate", code=forged))
     assert not result["ok"] and result["untrusted"] and result["printed_score"] == 0.999999
     assert result["score"] < 0.2 and "untrusted" in result["error"] and rec.counts["untrusted_scripts"] == 1
     honest = predicting(GOOD_RANKING, printed="0.88")  # a modest claim is no cause for suspicion
-    result, _ = run_checked(ctx, rec, path_state, honest, "honest", "candidate")
+    result, _ = run_checked(ctx, rec, path_state, attempt("honest", "candidate", code=honest))
     assert result["ok"] and not result["untrusted"] and result["score"] > 0.9
 
 
@@ -261,7 +270,7 @@ def test_missing_or_malformed_predictions_go_to_the_debugger(path_state):
     wrong_ids = predicting("0.5").replace("rows['id']", "rows['id'] + 1")
     ctx = runtime(llm=scripted(fenced(wrong_ids), fenced(GOOD)), check_leakage=False, debug_rounds=2).context
     rec = Recorder("execute")
-    result, attempts = run_checked(ctx, rec, path_state, no_file, "sloppy", "candidate")
+    result, attempts = run_checked(ctx, rec, path_state, attempt("sloppy", "candidate", code=no_file))
     assert [a["ok"] for a in attempts] == [False, False, True]
     assert "valid_predictions.csv was not written" in attempts[0]["error"] or "test_predictions" in attempts[0]["error"]
     assert "ids" in attempts[1]["error"] and result["score"] == 0.5

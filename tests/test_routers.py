@@ -34,8 +34,8 @@ def runtime(**changes) -> SimpleNamespace:
 
 def path_state(seconds_left: float = 3000.0, duration: float = 10.0, **fields) -> dict:
     best = journal.attempt("path0/best", "candidate", path_id=0, ok=True, score=0.8, duration=duration, workdir="")
-    return {"path_id": 0, "task": TASK, "run_dir": "/tmp/run", "deadline": NOW + seconds_left, "journal": [best],
-            "best": best["name"], **fields}
+    return {"path_id": 0, "run": {"task": TASK, "run_dir": "/tmp/run", "deadline": NOW + seconds_left},
+            "journal": [best], "best": best["name"], **fields}
 
 
 # -- the budget ---------------------------------------------------------------------------------
@@ -71,7 +71,8 @@ def test_a_measured_ensemble_round_replaces_the_estimate():
 def test_the_candidates_fan_out_with_the_run_facts():
     sends = routers.fan_out_candidates(path_state(candidates=[{"model_name": "a"}, {"model_name": "b"}]))
     assert [s.node for s in sends] == ["init_coder", "init_coder"]
-    assert [s.arg["index"] for s in sends] == [0, 1] and all(s.arg["deadline"] == NOW + 3000.0 for s in sends)
+    assert [s.arg["index"] for s in sends] == [0, 1]
+    assert all(s.arg["run"]["deadline"] == NOW + 3000.0 and s.arg["path_id"] == 0 for s in sends)
 
 
 def test_merging_stops_at_the_break_and_when_no_candidate_ran():
@@ -122,15 +123,16 @@ def test_an_extractor_without_a_block_skips_the_inner_loop():
 # -- the whole run --------------------------------------------------------------------------------
 
 def test_L_paths_fan_out():
-    state = {"task": TASK, "run_dir": "/tmp/run", "deadline": NOW + 100}
+    state = {"run": {"task": TASK, "run_dir": "/tmp/run", "deadline": NOW + 100}}
     sends = routers.fan_out_paths(state, runtime(parallel_solutions=3))
     assert [s.arg["path_id"] for s in sends] == [0, 1, 2] and {s.node for s in sends} == {"solution_path"}
+    assert all(s.arg["run"] == state["run"] for s in sends)
 
 
 def _run_state(rounds_done: int, finals_ok: int, seconds_left: float = 3000.0) -> dict:
     finals = [journal.attempt(f"path{i}/final", "candidate", path_id=i, ok=i < finals_ok, duration=10.0,
                               workdir="/w") for i in range(2)]
-    return {"task": TASK, "deadline": NOW + seconds_left, "journal": finals, "finals": [f["name"] for f in finals],
+    return {"run": {"task": TASK, "run_dir": "/tmp/run", "deadline": NOW + seconds_left}, "journal": finals, "finals": [f["name"] for f in finals],
             "ensemble_round": rounds_done}
 
 

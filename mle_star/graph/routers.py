@@ -18,8 +18,8 @@ from mle_star.state import MLEStarState, OuterStepState, PathState
 
 
 def fan_out_candidates(state: PathState) -> list[Send]:
-    keep = {k: state[k] for k in ("path_id", "task", "run_dir", "deadline")}
-    return [Send("init_coder", keep | {"index": i, "candidate": c}) for i, c in enumerate(state["candidates"])]
+    return [Send("init_coder", {"run": state["run"], "path_id": state["path_id"], "index": i, "candidate": c})
+            for i, c in enumerate(state["candidates"])]
 
 
 def merge_next(state: PathState, runtime: Runtime[Context]
@@ -67,8 +67,7 @@ def after_refiner_coder(state: OuterStepState, runtime: Runtime[Context]
 # -- the whole run ---------------------------------------------------------------------------
 
 def fan_out_paths(state: MLEStarState, runtime: Runtime[Context]) -> list[Send]:
-    base = {"task": state["task"], "run_dir": state["run_dir"], "deadline": state["deadline"]}
-    return [Send("solution_path", base | {"path_id": i}) for i in range(runtime.context.parallel_solutions)]
+    return [Send("solution_path", {"run": state["run"], "path_id": i}) for i in range(runtime.context.parallel_solutions)]
 
 
 def start_ensemble_round(state: MLEStarState, runtime: Runtime[Context]) -> Literal["ensemble_planner", "submission"]:

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import journal
 from mle_star.config import Context
+from mle_star.journal import attempt
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.run_debug import not_run, run_checked
 from mle_star.prompts.roles import (
@@ -24,7 +25,7 @@ from mle_star.tools.model.code import ReplyError
 
 
 def ablation_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t = state.get("outer_step", 0)
     rec = Recorder("ablation", path, t=t)
@@ -38,7 +39,8 @@ def ablation_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
         return rec.update(detail=f"reply unusable: {exc}", ablation_output="", ablation_code="",
                           journal=[not_run(name, "ablation", str(exc), path_id=path, parent=best["name"],
                                            step=f"t={t}")])
-    result, attempts = run_checked(ctx, rec, state, code, name, "ablation", parent=best["name"], step=f"t={t}")
+    result, attempts = run_checked(ctx, rec, state, attempt(name, "ablation", code=code, parent=best["name"],
+                                                            step=f"t={t}"))
     rec.count("ablations")
     output = _stdout(result["workdir"])
     if not result["ok"]:
@@ -53,7 +55,7 @@ def _stdout(workdir: str) -> str:
 
 
 def ablation_summarizer(state: OuterStepState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     rec = Recorder("ablation_summarizer", path)
     inputs = AblationSummaryInputs(task=task, settings=settings(ctx, path),
                                    code=bounded(state.get("ablation_code", ""), 6000),

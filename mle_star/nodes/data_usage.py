@@ -7,6 +7,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import journal
 from mle_star.config import Context
+from mle_star.journal import attempt
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.run_debug import run_checked
 from mle_star.prompts.roles import DATA_USAGE_CHECKER, DataUsageInputs
@@ -17,7 +18,7 @@ from mle_star.tools.scoring.metrics import metric_of
 
 
 def data_usage_checker(state: PathState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("data_usage_checker", path)
     try:
@@ -29,8 +30,9 @@ def data_usage_checker(state: PathState, runtime: Runtime[Context]) -> dict:
         return rec.update(score=best["score"], detail="all the provided information is used")
     if revised.strip() == best["code"].strip():
         return rec.update(score=best["score"], detail="some files are unused but cannot be used; kept s0")
-    candidate, attempts = run_checked(ctx, rec, state, revised, f"path{path}/data_usage", "data_usage",
-                                      parent=best["name"], plan="use all the provided information")
+    candidate, attempts = run_checked(ctx, rec, state, attempt(f"path{path}/data_usage", "data_usage", code=revised,
+                                                               parent=best["name"],
+                                                               plan="use all the provided information"))
     if candidate["ok"] and metric_of(task).better(candidate["score"], best["score"], strict=False):
         rec.count("data_usage_revisions")
         return rec.update(score=candidate["score"], detail="revised to use more data", best=candidate["name"],

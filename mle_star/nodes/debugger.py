@@ -19,15 +19,16 @@ def debugger(state: ExecState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     rec = Recorder("debugger", state.get("path_id"))
     rec.count("debug_rounds")
-    attempt = state.get("attempt", 0) + 1
-    stop = ctx.debug_rounds + 1  # past the last round: _after_debugger ends the loop
-    inputs = DebuggerInputs(task=state["task"], settings=settings(ctx, state.get("path_id")), code=state["code"],
-                            error=state["result"]["error"], kind=state.get("kind", "candidate"))
+    draft = state["draft"]
+    n = draft["debug_round"] + 1
+    stop = draft | {"debug_round": ctx.debug_rounds + 1}  # past the last round: _after_debugger ends the loop
+    inputs = DebuggerInputs(task=state["run"]["task"], settings=settings(ctx, state.get("path_id")),
+                            code=draft["code"], error=state["result"]["error"], kind=draft["kind"])
     try:
         fixed = ask(ctx, rec, DEBUGGER, inputs)
     except ReplyError as exc:
-        return rec.update(detail=f"debugger reply unusable: {exc}", attempt=stop)
-    if fixed.strip() == state["code"].strip():
+        return rec.update(detail=f"debugger reply unusable: {exc}", draft=stop)
+    if fixed.strip() == draft["code"].strip():
         rec.count("debug_unchanged")
-        return rec.update(detail="the debugger returned the script unchanged; not re-running it", attempt=stop)
-    return rec.update(detail=f"debug round {attempt}", code=fixed, attempt=attempt)
+        return rec.update(detail="the debugger returned the script unchanged; not re-running it", draft=stop)
+    return rec.update(detail=f"debug round {n}", draft=draft | {"code": fixed, "debug_round": n})

@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import journal
 from mle_star.config import Context
+from mle_star.journal import attempt
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.run_debug import not_run, run_checked
 from mle_star.prompts.roles import (
@@ -58,12 +59,12 @@ def gather_solutions(state: MLEStarState) -> dict:
     rec = Recorder("gather_solutions")
     finals = members(state)
     scores = ", ".join(f"path {a['path_id']}: {a['score']}" for a in finals)
-    best = metric_of(state["task"]).best_of(finals)
+    best = metric_of(state["run"]["task"]).best_of(finals)
     return rec.update(score=best["score"] if best else None, detail=scores or "no path produced a solution")
 
 
 def ensemble_planner(state: MLEStarState, runtime: Runtime[Context]) -> dict:
-    ctx, task = runtime.context, state["task"]
+    ctx, task = runtime.context, state["run"]["task"]
     rec = Recorder("ensemble_planner")
     inputs = EnsemblePlannerInputs(task=task, settings=settings(ctx), scores=[a["score"] for a in members(state)],
                                    history=ensemble_history(state))
@@ -75,22 +76,22 @@ def ensemble_planner(state: MLEStarState, runtime: Runtime[Context]) -> dict:
 
 
 def ensembler(state: MLEStarState, runtime: Runtime[Context]) -> dict:
-    ctx, task = runtime.context, state["task"]
+    ctx, task = runtime.context, state["run"]["task"]
     r = state.get("ensemble_round", 0)
     rec = Recorder("ensembler", round=r)
     rec.count("ensemble_rounds")
     finals = members(state)
     plan = state["ensemble_plan"]
     name = f"ensemble_r{r}"
-    saved = saved_predictions(state["run_dir"], finals)
+    saved = saved_predictions(state["run"]["run_dir"], finals)
     inputs = EnsemblerInputs(task=task, settings=settings(ctx), solutions=[a["code"] for a in finals],
                              scores=[a["score"] for a in finals], plan=plan,
                              member_dirs=[f"members/member_{i}" for i in range(len(finals))] if saved else [])
     try:
         code = ask(ctx, rec, ENSEMBLER, inputs)
-        result, attempts = run_checked(ctx, rec, state, code, name, "ensemble", plan=plan, step=f"round {r}",
-                                       parent=finals[0]["name"] if finals else None,
-                                       extra_inputs={"members": saved} if saved else None)
+        draft = attempt(name, "ensemble", code=code, plan=plan, step=f"round {r}",
+                        parent=finals[0]["name"] if finals else None)
+        result, attempts = run_checked(ctx, rec, state, draft, extra_inputs={"members": saved} if saved else None)
     except ReplyError as exc:
         result = not_run(name, "ensemble", str(exc), plan=plan, step=f"round {r}")
         attempts = [result]

@@ -15,7 +15,7 @@ from mle_star.tools.model.code import ReplyError
 
 
 def extractor(state: OuterStepState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("extractor", path)
     refined = state.get("refined_blocks", [])

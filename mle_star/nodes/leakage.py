@@ -21,7 +21,8 @@ from mle_star.tools.model.code import ReplyError, extract_code, replace_block
 
 
 def leakage_checker(state: ExecState, runtime: Runtime[Context]) -> dict:
-    ctx, code, task = runtime.context, state["code"], state["task"]
+    ctx, draft, task = runtime.context, state["draft"], state["run"]["task"]
+    code, findings = draft["code"], draft["leakage"]
     rec = Recorder("leakage_checker", state.get("path_id"))
     rec.count("leakage_checks")
     run_settings = settings(ctx, state.get("path_id"))
@@ -29,9 +30,9 @@ def leakage_checker(state: ExecState, runtime: Runtime[Context]) -> dict:
         verdict = ask(ctx, rec, LEAKAGE_CHECKER, LeakageInputs(task=task, settings=run_settings, code=code))
     except ReplyError as exc:
         return rec.update(detail=f"checker reply unusable: {exc}")
-    finding = {"name": state["name"], "status": verdict.leakage_status, "fixed": False}
+    finding = {"name": draft["name"], "status": verdict.leakage_status, "fixed": False}
     if verdict.leakage_status != LEAK:
-        return rec.update(detail=verdict.leakage_status, leakage=[*state.get("leakage", []), finding])
+        return rec.update(detail=verdict.leakage_status, draft=draft | {"leakage": [*findings, finding]})
     rec.count("leakage_found")
     finding["block"] = verdict.code_block
     try:
@@ -41,10 +42,11 @@ def leakage_checker(state: ExecState, runtime: Runtime[Context]) -> dict:
         extract_code(f"```python\n{new_code}\n```")  # the fixed script must still parse
     except ReplyError as exc:
         finding["error"] = str(exc)
-        return rec.update(detail="leakage found, not fixed", leakage=[*state.get("leakage", []), finding])
+        return rec.update(detail="leakage found, not fixed", draft=draft | {"leakage": [*findings, finding]})
     if new_code.strip() == code.strip():
         finding["error"] = "the fix changed nothing"
-        return rec.update(detail="leakage found, the fix changed nothing", leakage=[*state.get("leakage", []), finding])
+        return rec.update(detail="leakage found, the fix changed nothing",
+                          draft=draft | {"leakage": [*findings, finding]})
     rec.count("leakage_fixed")
     try:  # verify: the checker reads the fixed script once more
         again = ask(ctx, rec, LEAKAGE_CHECKER, LeakageInputs(task=task, settings=run_settings, code=new_code))
@@ -53,4 +55,4 @@ def leakage_checker(state: ExecState, runtime: Runtime[Context]) -> dict:
         finding["verified"] = False
     finding |= {"fixed": True, "fixed_block": fixed}
     return rec.update(detail="leakage fixed" + ("" if finding["verified"] else " (the checker still objects)"),
-                      code=new_code, leakage=[*state.get("leakage", []), finding])
+                      draft=draft | {"code": new_code, "leakage": [*findings, finding]})

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import journal
 from mle_star.config import Context
+from mle_star.journal import attempt
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.run_debug import not_run, run_checked
 from mle_star.prompts.roles import MERGER, MergerInputs
@@ -21,7 +22,7 @@ def ranked_candidates(state: PathState) -> list[Attempt]:
     """Runnable initial solutions, best first (stable for equal scores, by name)."""
     ok = sorted((a for a in journal.of_kind(state.get("journal", []), "candidate") if a["ok"]),
                 key=lambda a: a["name"])
-    return metric_of(state["task"]).ranked(ok)
+    return metric_of(state["run"]["task"]).ranked(ok)
 
 
 def rank_candidates(state: PathState) -> dict:
@@ -36,7 +37,7 @@ def rank_candidates(state: PathState) -> dict:
 
 
 def merger(state: PathState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     rec = Recorder("merger", path)
     order = ranked_candidates(state)
     index = state.get("merge_index", 1)
@@ -51,8 +52,8 @@ def merger(state: PathState, runtime: Runtime[Context]) -> dict:
         return rec.update(detail=f"merge reply unusable: {exc}", merge_done=True,
                           journal=[not_run(name, "merge", str(exc), path_id=path, parent=best["name"],
                                            plan=f"merge {other['name']}")])
-    merged, attempts = run_checked(ctx, rec, state, code, name, "merge", parent=best["name"],
-                                   plan=f"merge {other['name']}")
+    merged, attempts = run_checked(ctx, rec, state, attempt(name, "merge", code=code, parent=best["name"],
+                                                            plan=f"merge {other['name']}"))
     rec.count("merges")
     done = index + 1 >= len(order)
     if merged["ok"] and metric_of(task).better(merged["score"], best["score"], strict=False):

@@ -20,7 +20,7 @@ from mle_star.models import OFFLINE, model_id
 from mle_star.nodes.ask import ask, settings
 from mle_star.prompts import ROLES
 from mle_star.prompts.roles import METRIC_READER, MetricReaderInputs
-from mle_star.state import MLEStarState, Task
+from mle_star.state import MLEStarState, RunFacts, Task
 from mle_star.telemetry import Recorder, emit
 from mle_star.timing import cpu_clock
 from mle_star.tools.execution.environment import NETWORK_WARNING
@@ -94,8 +94,8 @@ def prepare(state: MLEStarState, runtime: Runtime[Context]) -> dict:
     rec.count("sandboxed_runs" if sandbox.kind == "bwrap" else "unsandboxed_runs")
     return rec.update(detail=f"{task['modality']} {task['task_type']} task, metric {task['metric_title']}, "
                              f"scores {task['scoring']}; sandbox: {sandbox.describe()}",
-                      task=task, run_dir=run_dir, started=started, started_cpu=started_cpu or [], deadline=started + ctx.time_limit,
-                      metric=task["metric"], lower_is_better=task["lower_is_better"], models=models,
+                      run=RunFacts(task=task, run_dir=run_dir, deadline=started + ctx.time_limit), run_dir=run_dir,
+                      started=started, started_cpu=started_cpu or [], metric=task["metric"], lower_is_better=task["lower_is_better"], models=models,
                       sandbox=_contained(sandbox, ctx))
 
 

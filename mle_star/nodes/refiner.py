@@ -9,9 +9,10 @@ from langgraph.runtime import Runtime
 from mle_star import journal
 from mle_star.budget import final_fits_in_time
 from mle_star.config import Context
+from mle_star.journal import attempt
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.review import review
-from mle_star.nodes.run_debug import not_run, run_checked
+from mle_star.nodes.run_debug import run_checked
 from mle_star.prompts.roles import (
     REFINER_CODER,
     REFINER_PLANNER,
@@ -31,20 +32,19 @@ def _step(t: int, k: int | None = None) -> str:
 
 
 def refiner_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t, k = state.get("outer_step", 0), state.get("inner_step", 0)
     rec = Recorder("refiner_coder", path, t=t, k=k)
     rec.count("inner_iterations")
     block, plan = state["code_block"], state["plan"]
     name = f"path{path}/t{t}_k{k}_refine"
-    lineage = {"path_id": path, "parent": best["name"], "target_block": block, "step": _step(t, k)}
+    draft = attempt(name, "refinement", path_id=path, parent=best["name"], target_block=block, step=_step(t, k))
     decision = review(ctx, {"kind": "plan", "path": path, "outer_step": t, "inner_step": k,
                             "code_block": block, "plan": plan, "score": best["score"]})
     if decision["action"] == "skip":
         rec.count("plans_skipped")
-        skipped = not_run(name, "refinement", "skipped by the reviewer", plan=f"{plan} (skipped by the reviewer)",
-                          **lineage)
+        skipped = draft | {"error": "skipped by the reviewer", "plan": f"{plan} (skipped by the reviewer)"}
         return rec.update(detail=f"t={t} k={k}: skipped by the reviewer", inner_step=k + 1, journal=[skipped])
     if decision["action"] == "edit" and str(decision.get("plan", "")).strip():
         rec.count("plans_edited")
@@ -56,16 +56,15 @@ def refiner_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
         extract_code(f"```python\n{candidate_code}\n```")  # must still be valid Python
     except ReplyError as exc:
         rec.count("refine_replies_unusable")
-        failed = not_run(name, "refinement", str(exc), plan=f"{plan} (not applied: {exc})", **lineage)
+        failed = draft | {"error": str(exc), "plan": f"{plan} (not applied: {exc})"}
         return rec.update(detail=f"t={t} k={k}: {failed['plan']}", inner_step=k + 1, journal=[failed])
-    candidate, attempts = run_checked(ctx, rec, state, candidate_code, name, "refinement", plan=plan,
-                                      parent=best["name"], target_block=block, step=_step(t, k))
+    candidate, attempts = run_checked(ctx, rec, state, draft | {"code": candidate_code, "plan": plan})
     return rec.update(score=candidate["score"] if candidate["ok"] else None, detail=f"t={t} k={k}: {plan}",
                       inner_step=k + 1, journal=attempts)
 
 
 def refiner_planner(state: OuterStepState, runtime: Runtime[Context]) -> dict:
-    ctx, task, path = runtime.context, state["task"], state["path_id"]
+    ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("refiner_planner", path)
     # every plan of this step, and those earlier steps tried on the same block (re-targeting)
@@ -84,7 +83,7 @@ def refiner_planner(state: OuterStepState, runtime: Runtime[Context]) -> dict:
 
 def accept_refinement(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     """s_{t+1} = the best of s_t and the K refined candidates (only an improvement counts)."""
-    task, path = state["task"], state["path_id"]
+    task, path = state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
     t = state.get("outer_step", 0)
     rec = Recorder("accept_refinement", path, t=t)
@@ -105,7 +104,7 @@ def accept_refinement(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     slow_best = metric.best_of(slow)
     aside = (f" ({len(slow)} better attempt(s), best {slow_best['score']:.6g}, set aside: too slow "
              f"for their final script to run in the time left)") if slow_best else ""
-    clear, se = clearly_better(task, run_data(state["run_dir"])["answers"], inner_best, best,
+    clear, se = clearly_better(task, run_data(state["run"]["run_dir"])["answers"], inner_best, best,
                                runtime.context.min_gain_se)
     if clear:
         rec.count("refinements_accepted")

@@ -27,7 +27,7 @@ def search_query(task: Task) -> str:
 
 
 def retriever(state: PathState, runtime: Runtime[Context]) -> dict:
-    ctx, task = runtime.context, state["task"]
+    ctx, task = runtime.context, state["run"]["task"]
     rec = Recorder("retriever", state["path_id"])
     workbench = task.get("workbench")
     # Cached pretrained models come first where the workbench can run them (torch is there) and

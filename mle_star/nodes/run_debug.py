@@ -17,12 +17,13 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from typing_extensions import Unpack
 
 from mle_star.config import Context
 from mle_star.journal import attempt
 from mle_star.nodes.debugger import debugger
 from mle_star.nodes.leakage import leakage_checker
-from mle_star.state import Attempt, AttemptKind, ExecState
+from mle_star.state import Attempt, AttemptFields, AttemptKind, ExecState
 from mle_star.telemetry import Recorder, emit
 from mle_star.tools.execution.executor import make_executor, run_data
 from mle_star.tools.execution.resources import final_workers, script_threads
@@ -33,33 +34,32 @@ CHECKED_KINDS = {"candidate", "merge", "data_usage", "refinement", "ensemble", "
 LONG_KINDS = {"ablation", "ensemble", "submission"}  # these retrain several models or all rows: twice the time
 
 
-def execution_name(state: ExecState) -> str:
-    attempt_no = state.get("attempt", 0)
-    return state["name"] if attempt_no == 0 else f"{state['name']}_debug{attempt_no}"
+def execution_name(draft: Attempt) -> str:
+    n = draft["debug_round"]
+    return draft["name"] if n == 0 else f"{draft['name']}_debug{n}"
 
 
 def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
-    attempt_no = state.get("attempt", 0)
-    name = execution_name(state)
+    ctx, run, draft = runtime.context, state["run"], state["draft"]
+    name = execution_name(draft)
     rec = Recorder("execute", state.get("path_id"))
     emit({"event": "script_started", "name": name})
-    timeout = ctx.script_timeout * (2 if state.get("kind") in LONG_KINDS else 1)
-    if state.get("kind") != "submission":  # search scripts never run past the run's deadline
-        timeout = min(timeout, max(30.0, float(state.get("deadline", float("inf"))) - time.time()))
-    kind, task = state["kind"], state["task"]
+    kind, task = draft["kind"], run["task"]
+    timeout = ctx.script_timeout * (2 if kind in LONG_KINDS else 1)
+    if kind != "submission":  # search scripts never run past the run's deadline
+        timeout = min(timeout, max(30.0, run["deadline"] - time.time()))
     view = "full" if kind == "submission" else "search"
     extra = state.get("extra_inputs") or {}
     views = None
     if extra:  # this script also sees extra entries (an ensemble: its members' saved predictions)
-        entries = run_data(state["run_dir"])["views"][view] | extra
+        entries = run_data(run["run_dir"])["views"][view] | extra
         view = f"{view}-{hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12]}"
         views = {view: entries}
     threads = script_threads(ctx)
     workers = final_workers(ctx) if kind == "submission" else 1
-    result = make_executor(ctx, state["run_dir"], views, threads, workers).run(state["code"], name, view=view,
-                                                                      timeout=timeout, outputs=outputs_for(kind, task))
-    verdict = judge(task, run_data(state["run_dir"])["answers"], kind, result.ok, result.error,
+    result = make_executor(ctx, run["run_dir"], views, threads, workers).run(draft["code"], name, view=view,
+                                                                    timeout=timeout, outputs=outputs_for(kind, task))
+    verdict = judge(task, run_data(run["run_dir"])["answers"], kind, result.ok, result.error,
                     result.printed_score, result.outputs, result.output_errors)
     rec.count("executions")
     rec.count("cached_executions", int(result.cached))
@@ -74,31 +74,31 @@ def execute(state: ExecState, runtime: Runtime[Context]) -> dict:
     emit({"event": "script_finished", "name": name, "score": verdict.score, "ok": verdict.ok,
           "duration": result.duration})
     previous = state.get("journal", [])
-    parent = previous[-1]["name"] if attempt_no > 0 and previous else state.get("parent")
-    entry = attempt(name, kind, parent=parent, path_id=state.get("path_id"), code=state["code"],
-                    score=verdict.score, ok=verdict.ok, workdir=result.record_dir, duration=result.duration,
-                    error=verdict.error, plan=state.get("plan", ""), target_block=state.get("target_block", ""),
-                    debug_round=attempt_no, leakage=state.get("leakage", []), step=state.get("step", ""),
-                    score_source=verdict.source, printed_score=verdict.printed, untrusted=verdict.untrusted,
-                    limit_hit=result.limit_hit)
+    parent = previous[-1]["name"] if draft["debug_round"] > 0 and previous else draft["parent"]
+    entry = draft | Attempt(name=name, kind=kind, parent=parent, score=verdict.score, ok=verdict.ok,
+                            workdir=result.record_dir, duration=result.duration, error=verdict.error,
+                            score_source=verdict.source, printed_score=verdict.printed,
+                            untrusted=verdict.untrusted, limit_hit=result.limit_hit)
+    # the next debug round starts from this script with no leakage findings of its own yet
     return rec.update(score=verdict.score, detail=name, result={"ok": verdict.ok, "error": verdict.error},
-                      journal=[entry], leakage=[])
+                      journal=[entry], draft=draft | {"leakage": []})
 
 
 def _check_first(state: ExecState, runtime: Runtime[Context]) -> str:
-    return "leakage_checker" if runtime.context.check_leakage and state.get("kind") in CHECKED_KINDS else "execute"
+    return "leakage_checker" if runtime.context.check_leakage and state["draft"]["kind"] in CHECKED_KINDS else "execute"
 
 
 def _after_execute(state: ExecState, runtime: Runtime[Context]) -> str:
-    if state["result"]["ok"] or state.get("attempt", 0) >= runtime.context.debug_rounds:
+    draft = state["draft"]
+    if state["result"]["ok"] or draft["debug_round"] >= runtime.context.debug_rounds:
         return END
-    if state.get("kind") != "submission" and time.time() >= float(state.get("deadline", float("inf"))):
+    if draft["kind"] != "submission" and time.time() >= state["run"]["deadline"]:
         return END  # past the deadline a search script is dropped, not debugged (rodent: 3 x 30 s over)
     return "debugger"
 
 
 def _after_debugger(state: ExecState, runtime: Runtime[Context]) -> str:
-    if state.get("attempt", 0) > runtime.context.debug_rounds:
+    if state["draft"]["debug_round"] > runtime.context.debug_rounds:
         return END
     return _check_first(state, runtime)
 
@@ -118,15 +118,14 @@ def build_run_and_debug() -> StateGraph[ExecState, Context, ExecState, ExecState
 run_and_debug = build_run_and_debug().compile(checkpointer=False, name="run_and_debug")
 
 
-def run_checked(ctx: Context, rec: Recorder, state: Mapping[str, Any], code: str, name: str, kind: AttemptKind, *,
-                parent: str | None = None, plan: str = "", target_block: str = "", step: str = "",
+def run_checked(ctx: Context, rec: Recorder, state: Mapping[str, Any], draft: Attempt,
                 extra_inputs: dict[str, str] | None = None) -> tuple[Attempt, list[Attempt]]:
-    """Run ``code`` through the run-and-debug subgraph: (the last attempt, every attempt)."""
+    """Run ``draft`` (an attempt not run yet: its name, kind, lineage and code) through the
+    run-and-debug subgraph on the run of ``state``: (the last attempt, every attempt)."""
+    path_id = state.get("path_id")
     out = run_and_debug.invoke(
-        {"task": state["task"], "run_dir": state["run_dir"], "name": name, "kind": kind, "code": code, "attempt": 0,
-         "deadline": state.get("deadline", float("inf")), "path_id": state.get("path_id"), "parent": parent,
-         "plan": plan, "target_block": target_block, "step": step, "journal": [],
-         "extra_inputs": extra_inputs or {}},
+        {"run": state["run"], "path_id": path_id, "draft": draft | {"path_id": path_id, "debug_round": 0},
+         "journal": [], "extra_inputs": extra_inputs or {}},
         context=ctx,
     )
     rec.merge(out.get("counts"), out.get("usage"), out.get("timing"))
@@ -136,6 +135,8 @@ def run_checked(ctx: Context, rec: Recorder, state: Mapping[str, Any], code: str
     return attempts[-1], attempts
 
 
-def not_run(name: str, kind: AttemptKind, error: str, **fields) -> Attempt:
-    """The journal entry for an attempt whose script never ran (an unusable reply)."""
-    return attempt(name, kind, error=error, **fields)
+def not_run(name: str, kind: AttemptKind, why: str, **fields: Unpack[AttemptFields]) -> Attempt:
+    """The journal entry for an attempt whose script never ran (an unusable reply): no workdir."""
+    entry = attempt(name, kind, **fields)
+    entry["error"] = why
+    return entry

@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from mle_star import journal
 from mle_star.config import Context
+from mle_star.journal import attempt
 from mle_star.models import OFFLINE, model_id
 from mle_star.nodes.ask import ask, settings
 from mle_star.nodes.ensembler import members
@@ -37,12 +38,12 @@ def final_candidates(state: MLEStarState, ctx: Context) -> list[Attempt]:
     """Single solutions and ensemble rounds, best first. The best ensemble round leads unless the
     best single beats it clearly (by more than ``min_gain_se`` standard errors of their held-out
     difference): a smaller gap is the held-out rows' noise, and a blend has the lower variance."""
-    task = state["task"]
+    task = state["run"]["task"]
     metric = metric_of(task)
     singles = metric.ranked(a for a in members(state) if a["ok"])
     rounds = metric.ranked(a for a in journal.of_kind(state.get("journal", []), "ensemble") if a["ok"])
     if rounds and singles:
-        single_wins, _se = clearly_better(task, run_data(state["run_dir"])["answers"], singles[0], rounds[0],
+        single_wins, _se = clearly_better(task, run_data(state["run"]["run_dir"])["answers"], singles[0], rounds[0],
                                           ctx.min_gain_se)
         if not single_wins:
             return [rounds[0], *singles]
@@ -54,17 +55,18 @@ def offline_solution(state: MLEStarState, ctx: Context, rec: Recorder) -> tuple[
     offline = replace(ctx, model=OFFLINE, role_models="")
     card = ModelCard(model_name="XGBoost gradient boosted trees")
     try:
-        code = ask(offline, rec, INIT_CODER, InitCoderInputs(task=state["task"], settings=settings(ctx), candidate=card))
+        code = ask(offline, rec, INIT_CODER, InitCoderInputs(task=state["run"]["task"], settings=settings(ctx), candidate=card))
     except ReplyError:
         return None
-    solution, attempts = run_checked(offline, rec, state, code, "fallback_offline", "fallback", plan=card.model_name)
+    solution, attempts = run_checked(offline, rec, state, attempt("fallback_offline", "fallback", code=code,
+                                                                  plan=card.model_name))
     return (solution, attempts) if solution["ok"] else None
 
 
 def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
-    ctx, task = runtime.context, state["task"]
+    ctx, task = runtime.context, state["run"]["task"]
     rec = Recorder("submission")
-    run_dir = Path(state["run_dir"])
+    run_dir = Path(state["run"]["run_dir"])
     errors: list[str] = []
     candidates = final_candidates(state, ctx)
     extra: dict = {}
@@ -91,7 +93,8 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
         except ReplyError as exc:
             errors.append(f"{best['name']}: {exc}")
             continue
-        result, attempts = run_checked(ctx, rec, state, code, name, "submission", parent=best["name"])
+        result, attempts = run_checked(ctx, rec, state, attempt(name, "submission", code=code,
+                                                                parent=best["name"]))
         ran += attempts
         if not result["ok"]:  # the verdict covers running and a submission valid against the sample
             errors.append(f"{best['name']}: {result['error'].strip().splitlines()[-1] if result['error'].strip() else 'failed'}")
@@ -111,7 +114,7 @@ def submission(state: MLEStarState, runtime: Runtime[Context]) -> dict:
 
 def prior_submission(state: MLEStarState, run_dir: Path, why: str) -> dict:
     """The agent's own submission when no script gave one: valid, and honest that it is unsolved."""
-    task = state["task"]
+    task = state["run"]["task"]
     data = run_data(str(run_dir))
     out = run_dir / "final" / "submission.csv"
     try:

@@ -35,7 +35,7 @@ STANDARD_COUNTS = ("model_calls", "candidates", "merges", "merges_accepted", "ab
 
 def run_record(state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     """Everything a machine needs to know about the run, derived from the journal."""
-    task = state.get("task", {})
+    task = state.get("run", {}).get("task", {})
     entries = state.get("journal", [])
     finals = sorted((journal.get(entries, n) for n in state.get("finals", [])), key=lambda a: a["path_id"] or 0)
     counts = {key: 0 for key in STANDARD_COUNTS} | dict(state.get("counts", {}))
@@ -74,7 +74,7 @@ def run_record(state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
 
 def write_run_files(state: Mapping[str, Any], ctx: Context) -> dict:
     """run.json, report.md and report.html in the run folder (rewritten at the end of a run)."""
-    run_dir = Path(state["run_dir"])
+    run_dir = Path(state["run"]["run_dir"])
     record = run_record(state, ctx)
     atomic_write(run_dir / "run.json", json.dumps(record, indent=1, default=str))
     story = read_story(record, run_dir)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mle_star import journal
+from mle_star.state import Attempt
 from mle_star.tools.scoring.metrics import Metric
 
 # The lines the ablation and ensembler prompts ask every model to print (prompts/roles.py)
@@ -92,7 +94,7 @@ Sentence = list[str]  # plain text and Ref parts
 class Script:
     """One executed (or attempted) script: its journal entry plus what its record holds."""
 
-    entry: dict[str, Any]
+    entry: Attempt  # as run.json holds it (without its code, which the record folder keeps)
     record: Path | None  # the trusted record folder, if it exists
     files: list[str]  # every file of the record, relative to the run folder
     code: str
@@ -224,7 +226,7 @@ def _read_tail(path: Path, chars: int = TAIL_CHARS) -> str:
     return text[-chars:] if len(text) > chars else text
 
 
-def _record_dir(run_dir: Path, entry: dict) -> Path | None:
+def _record_dir(run_dir: Path, entry: Attempt) -> Path | None:
     """Where the script's trusted record is: under the run folder (also after the folder moved)."""
     own = run_dir / "scripts" / entry["name"]
     if own.is_dir():
@@ -233,7 +235,7 @@ def _record_dir(run_dir: Path, entry: dict) -> Path | None:
     return workdir if entry.get("workdir") and workdir.is_dir() else None
 
 
-def _load_script(run_dir: Path, entry: dict) -> Script:
+def _load_script(run_dir: Path, entry: Attempt) -> Script:
     record = _record_dir(run_dir, entry)
     files: list[str] = []
     code = stdout = stderr = ""
@@ -331,7 +333,7 @@ def read_story(record: dict, run_dir: str | Path) -> Story:
     run_dir = Path(run_dir)
     lower = bool(record.get("lower_is_better"))
     scripts: dict[str, Script] = {}
-    for entry in record.get("journal", []):
+    for entry in map(journal.from_record, record.get("journal", [])):  # an older run.json: defaults fill gaps
         scripts[entry["name"]] = _load_script(run_dir, entry)
     roots: list[str] = []
     for name, script in scripts.items():
@@ -343,10 +345,10 @@ def read_story(record: dict, run_dir: str | Path) -> Story:
         else:
             roots.append(name)
     for script in scripts.values():
-        parent = scripts.get(script.entry.get("parent") or "")
-        if parent is not None and parent.code and script.code and (
+        source = scripts.get(script.entry.get("parent") or "")
+        if source is not None and source.code and script.code and (
                 script.entry.get("debug_round") or script.kind in DIFFED_KINDS):
-            script.diff = _diff(parent.code, script.code, parent.name, script.name)
+            script.diff = _diff(source.code, script.code, source.name, script.name)
     _annotate(scripts, record)
     steps = _outer_steps(scripts, record, lower)
     members = [p["name"] for p in record.get("paths", []) if p.get("name") in scripts]

@@ -1,8 +1,10 @@
 """All graph state, declared in one place.
 
 ``MLEStarState`` is the whole run; ``PathState`` one of the L solution paths (steps 1-5);
-``ExecState`` one guarded execution (leakage check -> run -> debug). Loop counters live here,
-so every loop is bounded by state, never by the recursion limit.
+``OuterStepState`` one outer step of a path (Algorithm 2); ``ExecState`` one guarded execution
+(leakage check -> run -> debug). What no step changes (the task, the run folder, the deadline)
+is one key, ``run``, handed down whole. Loop counters live here, so every loop is bounded by
+state, never by the recursion limit.
 
 Every script the run executes becomes one ``Attempt`` in the ``journal`` (AIDE's journal of
 attempts, with parent links): candidates, merges, ablations, refinements, debug rounds,
@@ -149,21 +151,16 @@ AttemptKind = Literal["candidate", "merge", "data_usage", "ablation", "refinemen
                       "fallback"]
 
 
-class Attempt(TypedDict):
-    """One executed script and where it came from: a node of the journal's tree.
+class AttemptFields(TypedDict, total=False):
+    """Everything an attempt records beyond its name and kind; each field has its default in
+    ``ATTEMPT_DEFAULTS`` (``journal.attempt`` fills them, so every stored attempt is whole)."""
 
-    ``name`` is unique in a run (``path0/t1_k2_refine``); ``parent`` names the attempt it was
-    derived from (the solution a refinement edits, the failed script a debug round fixes).
-    """
-
-    name: str
-    kind: AttemptKind
     parent: str | None
     path_id: int | None
     code: str
     score: float | None
     ok: bool
-    workdir: str
+    workdir: str  # its record folder; "" for an attempt that never ran
     duration: float
     error: str
     plan: str  # the plan, model name or ensemble plan it implements
@@ -175,6 +172,26 @@ class Attempt(TypedDict):
     printed_score: float | None  # what the script printed (the paper's line), cross-checked
     untrusted: bool  # printed a score its predictions do not earn: never accepted
     limit_hit: str  # a sandbox limit the script ran into (memory, processes, time, ...)
+
+
+class Attempt(AttemptFields):
+    """One executed script and where it came from: a node of the journal's tree (AIDE's Node).
+
+    The journal, the run-and-debug subgraph (its draft), run.json and the report all hold this
+    one record. ``name`` is unique in a run (``path0/t1_k2_refine``); ``parent`` names the
+    attempt it was derived from (the solution a refinement edits, the failed script a debug
+    round fixes).
+    """
+
+    name: str
+    kind: AttemptKind
+
+
+ATTEMPT_DEFAULTS: AttemptFields = {
+    "parent": None, "path_id": None, "code": "", "score": None, "ok": False, "workdir": "", "duration": 0.0,
+    "error": "", "plan": "", "target_block": "", "debug_round": 0, "leakage": [], "step": "",
+    "score_source": "none", "printed_score": None, "untrusted": False, "limit_hit": "",
+}
 
 
 Solution = Attempt  # a scored script the paper calls s, with its score h(s)
@@ -205,6 +222,15 @@ class Telemetry(TypedDict, total=False):
     timing: Annotated[dict[str, float], add_numbers]  # seconds spent in scripts and in model calls
 
 
+class RunFacts(TypedDict):
+    """What every step of a run needs and none changes: set once by ``prepare`` and handed down
+    as one key, ``run``, to each path, outer step, candidate and execution."""
+
+    task: Task
+    run_dir: str  # the run's folder (resolved)
+    deadline: float  # time.time() by which the search ends (the final script may run past it)
+
+
 # -- top level ---------------------------------------------------------------------------------
 
 class MLEStarInput(TypedDict):
@@ -231,16 +257,15 @@ class MLEStarOutput(TypedDict, total=False):
 
 class MLEStarState(Telemetry, total=False):
     task_dir: str
-    run_dir: str
+    run_dir: str  # the caller's input and output; the steps read run["run_dir"]
     metric: str
     lower_is_better: bool
-    task: Task
+    run: RunFacts
     models: dict[str, str]  # role -> model id
     sandbox: str  # how scripts were contained, and the warning when they were not
     fallback: str
     started: float
     started_cpu: list[float]  # the machine's (busy, total) core-seconds when the run started
-    deadline: float
     journal: Journal
     finals: Annotated[list[str], operator.add]  # the final solution of each path (journal names)
     ensemble_round: int
@@ -257,9 +282,7 @@ class MLEStarState(Telemetry, total=False):
 
 class PathInput(TypedDict):
     path_id: int
-    task: Task
-    run_dir: str
-    deadline: float
+    run: RunFacts
 
 
 class PathOutput(Telemetry, total=False):
@@ -269,9 +292,7 @@ class PathOutput(Telemetry, total=False):
 
 class PathState(Telemetry, total=False):
     path_id: int
-    task: Task
-    run_dir: str
-    deadline: float
+    run: RunFacts
     journal: Journal
     candidates: list[dict]  # retriever output: {model_name, example_code}
     merge_index: int
@@ -289,9 +310,7 @@ class OuterStepInput(TypedDict):
     """What an outer step is handed: the path's facts, journal and solution s_t."""
 
     path_id: int
-    task: Task
-    run_dir: str
-    deadline: float
+    run: RunFacts
     journal: Journal
     best: str
     outer_step: int
@@ -311,9 +330,7 @@ class OuterStepOutput(Telemetry, total=False):
 
 class OuterStepState(Telemetry, total=False):
     path_id: int
-    task: Task
-    run_dir: str
-    deadline: float
+    run: RunFacts
     journal: Journal
     best: str  # s_t
     outer_step: int  # t
@@ -330,9 +347,7 @@ class CandidateInput(TypedDict):
     """What ``Send`` hands the initial coder for one candidate."""
 
     path_id: int
-    task: Task
-    run_dir: str
-    deadline: float
+    run: RunFacts
     index: int
     candidate: dict
 
@@ -340,19 +355,9 @@ class CandidateInput(TypedDict):
 # -- one guarded execution ---------------------------------------------------------------------
 
 class ExecState(Telemetry, total=False):
-    task: Task
-    run_dir: str
-    deadline: float
+    run: RunFacts
     path_id: int | None
-    name: str
-    kind: AttemptKind
-    parent: str | None
-    plan: str
-    target_block: str
-    step: str
-    code: str
-    attempt: int  # debug round
+    draft: Attempt  # the attempt to run next: name, kind, lineage, its code and debug round so far
     extra_inputs: dict[str, str]  # entries this script sees beside the run's view (name -> host path)
     result: dict
-    leakage: list[dict]
     journal: Journal
