@@ -254,7 +254,8 @@ def test_a_metric_known_only_from_prose_is_read_by_the_model(bc_task, tmp_path):
         "observed classes (a score of zero is perfect).\n"))
     reply = '```json\n{"metric": "zebra distance", "higher_is_better": false}\n```'
     out = prepare({"task_dir": str(task), "run_dir": str(tmp_path / "run")}, runtime(llm=scripted(reply)))
-    assert out["task"]["metric_title"] == "zebra distance" and out["task"]["lower_is_better"] is True
-    assert out["task"]["scoring"] == "self_reported" and out["counts"]["model_calls"] == 1
+    read = out["run"]["task"]
+    assert read["metric_title"] == "zebra distance" and read["lower_is_better"] is True
+    assert read["scoring"] == "self_reported" and out["counts"]["model_calls"] == 1
     offline = prepare({"task_dir": str(task), "run_dir": str(tmp_path / "run2")}, runtime(model="offline"))
-    assert offline["task"]["lower_is_better"] is True  # "zero is perfect": lower is better
+    assert offline["run"]["task"]["lower_is_better"] is True  # "zero is perfect": lower is better
