@@ -7,12 +7,13 @@ is derived here, so run.json, the report and resume tell the same story.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from typing_extensions import Unpack
 
-from mle_star.state import ATTEMPT_DEFAULTS, Attempt, AttemptFields, AttemptKind, PlanScore
+from mle_star.state import ATTEMPT_DEFAULTS, Attempt, AttemptFields, AttemptKind
 
 
 def attempt(name: str, kind: AttemptKind, **fields: Unpack[AttemptFields]) -> Attempt:
@@ -20,13 +21,26 @@ def attempt(name: str, kind: AttemptKind, **fields: Unpack[AttemptFields]) -> At
     unusable reply or a skipped plan, keeps the default empty workdir)."""
     entry: Attempt = {"name": name, "kind": kind, **ATTEMPT_DEFAULTS, **fields}
     entry["leakage"] = list(entry.get("leakage") or [])  # never the defaults' own list
+    if "step" not in fields:
+        entry["step"] = where(entry)
     return entry
+
+
+def where(entry: Attempt) -> str:
+    """Its loop coordinates in words: "t=1 k=2", "t=1", "round 3" or ""."""
+    t, k, r = entry.get("t"), entry.get("k"), entry.get("round")
+    if r is not None:
+        return f"round {r}"
+    return "" if t is None else f"t={t}" + ("" if k is None else f" k={k}")
 
 
 def from_record(record: Mapping[str, Any]) -> Attempt:
     """An attempt read back from run.json: fields a record lacks (written by an older
-    mle-star) take their defaults."""
+    mle-star) take their defaults; an older record's loop coordinates come from its step."""
     known = {k: v for k, v in record.items() if k in ATTEMPT_DEFAULTS}
+    if not {"t", "round"} & set(record):
+        found = dict(re.findall(r"\b(t|k|round)[= ](\d+)", str(record.get("step", ""))))
+        known |= {key: int(value) for key, value in found.items()}
     return attempt(str(record.get("name", "")), record.get("kind", "candidate"), **known)
 
 
@@ -54,17 +68,10 @@ def final_attempts(journal: Iterable[Attempt]) -> list[Attempt]:
 
 
 def of_kind(journal: Iterable[Attempt], kind: AttemptKind, path_id: int | None = None,
-            step: str | None = None) -> list[Attempt]:
-    """The final attempts of one kind (on one path, at one loop step), in journal order."""
+            t: int | None = None) -> list[Attempt]:
+    """The final attempts of one kind (on one path, in one outer step), in journal order."""
     return [e for e in final_attempts(journal) if e["kind"] == kind
-            and (path_id is None or e["path_id"] == path_id) and (step is None or e["step"] == step)]
-
-
-def plan_history(journal: Iterable[Attempt], path_id: int, step_prefix: str) -> list[PlanScore]:
-    """Every (plan, score) of the refinements of one target block, in order (scores of failed
-    runs are None) - what the refiner planner sees."""
-    return [PlanScore(plan=e["plan"], score=e["score"] if e["ok"] else None)
-            for e in of_kind(journal, "refinement", path_id) if e["step"].startswith(step_prefix)]
+            and (path_id is None or e["path_id"] == path_id) and (t is None or e.get("t") == t)]
 
 
 def lineage(journal: Iterable[Attempt], name: str) -> list[Attempt]:

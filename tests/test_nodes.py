@@ -65,7 +65,7 @@ def test_crashing_script_goes_to_the_debugger(path_state):
     rec = Recorder("execute")
     ctx = runtime(llm=scripted(fenced(GOOD)), check_leakage=False).context
     draft = attempt("crashy", "refinement", code="raise ValueError('boom')\n", parent="s0", plan="more trees",
-                    target_block="model = f()\n", step="t=0 k=1")
+                    target_block="model = f()\n", t=0, k=1)
     result, attempts = run_checked(ctx, rec, path_state, draft)
     assert result["ok"] and result["score"] == 0.5 and result["code"] == GOOD
     assert rec.counts["debug_rounds"] == 1 and rec.counts["executions"] == 2
@@ -73,8 +73,8 @@ def test_crashing_script_goes_to_the_debugger(path_state):
     assert not first["ok"] and "ValueError: boom" in first["error"] and first["parent"] == "s0"
     assert fixed["parent"] == first["name"] == "crashy" and fixed["debug_round"] == 1 and fixed["name"] == "crashy_debug1"
     for entry in attempts:
-        assert (entry["plan"], entry["target_block"], entry["step"], entry["path_id"]) == (
-            "more trees", "model = f()\n", "t=0 k=1", 0)
+        assert (entry["plan"], entry["target_block"], entry["t"], entry["k"], entry["step"], entry["path_id"]) == (
+            "more trees", "model = f()\n", 0, 1, "t=0 k=1", 0)
         assert set(entry) == set(attempt("x", "candidate"))  # every attempt is whole
 
 
@@ -220,9 +220,9 @@ def test_only_an_improvement_replaces_s_t(path_state, diabetes_task):
     task = task_record(diabetes_task, path_state["run"]["run_dir"])
     s = _scored("s", 50.0)
     base = with_run(path_state, task=task) | {"best": "s", "code_block": "b", "outer_step": 0}
-    worse = accept_refinement(base | {"journal": [s, _scored("r", 51.0, kind="refinement", step="t=0 k=0")]},
+    worse = accept_refinement(base | {"journal": [s, _scored("r", 51.0, kind="refinement", t=0, k=0)]},
                               runtime())
-    better = accept_refinement(base | {"journal": [s, _scored("r", 49.0, kind="refinement", step="t=0 k=0")]},
+    better = accept_refinement(base | {"journal": [s, _scored("r", 49.0, kind="refinement", t=0, k=0)]},
                                runtime())
     assert "best" not in worse and better["best"] == "r"
     assert worse["outer_step"] == better["outer_step"] == 1 and worse["refined_blocks"] == ["b"]
@@ -238,8 +238,8 @@ def test_a_refinement_too_slow_for_the_time_left_is_not_kept(path_state, diabete
     s = _scored("s", 50.0, duration=2.0)
     base = with_run(path_state, task=task, deadline=time.time() + 30) | {"best": "s", "code_block": "b",
                                                                          "outer_step": 0}
-    slow = _scored("slow", 40.0, kind="refinement", step="t=0 k=0", duration=60.0)
-    fast = _scored("fast", 45.0, kind="refinement", step="t=0 k=1", duration=2.0)
+    slow = _scored("slow", 40.0, kind="refinement", t=0, k=0, duration=60.0)
+    fast = _scored("fast", 45.0, kind="refinement", t=0, k=1, duration=2.0)
     ctx = runtime(time_limit=300)
     alone = accept_refinement(base | {"journal": [s, slow]}, ctx)
     assert "best" not in alone and "too slow" in alone["stages"][-1]["detail"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mle_star import journal
 from mle_star.report import render_html, render_markdown, rewrite_report
 from mle_star.report.facts import parse_ablation, read_story
 from mle_star.report.plot import nice_ticks
@@ -26,11 +27,13 @@ T0 = 1_800_000_000.0
 def _entry(name, kind, parent=None, path_id=0, score=None, ok=True, plan="", step="", debug_round=0,
            printed=None, untrusted=False, error="", leakage=None, target_block="", limit_hit="", ran=True,
            run_dir: Path | None = None, source="agent"):
-    return {"name": name, "kind": kind, "parent": parent, "path_id": path_id, "score": score, "ok": ok,
+    """A run.json entry as a run writes it (its loop coordinates t, k, round read from ``step``)."""
+    return journal.from_record({"name": name, "kind": kind, "parent": parent, "path_id": path_id, "score": score,
+            "ok": ok,
             "workdir": str(run_dir / "scripts" / name) if ran and run_dir else "", "duration": 2.0, "error": error,
             "plan": plan, "target_block": target_block, "debug_round": debug_round, "leakage": leakage or [],
             "step": step, "score_source": source if ok else "none", "printed_score": printed,
-            "untrusted": untrusted, "limit_hit": limit_hit}
+            "untrusted": untrusted, "limit_hit": limit_hit})
 
 
 BLOCK = "# mle-star block: model {}\ndef make_models():\n    return [XGBClassifier()]\n# end of model block"

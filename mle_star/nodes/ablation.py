@@ -38,9 +38,9 @@ def ablation_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     except ReplyError as exc:
         return rec.update(detail=f"reply unusable: {exc}", ablation_output="", ablation_code="",
                           journal=[not_run(name, "ablation", str(exc), path_id=path, parent=best["name"],
-                                           step=f"t={t}")])
+                                           t=t)])
     result, attempts = run_checked(ctx, rec, state, attempt(name, "ablation", code=code, parent=best["name"],
-                                                            step=f"t={t}"))
+                                                            t=t))
     rec.count("ablations")
     output = _stdout(result["workdir"])
     if not result["ok"]:

@@ -89,10 +89,10 @@ def ensembler(state: MLEStarState, runtime: Runtime[Context]) -> dict:
                              member_dirs=[f"members/member_{i}" for i in range(len(finals))] if saved else [])
     try:
         code = ask(ctx, rec, ENSEMBLER, inputs)
-        draft = attempt(name, "ensemble", code=code, plan=plan, step=f"round {r}",
+        draft = attempt(name, "ensemble", code=code, plan=plan, round=r,
                         parent=finals[0]["name"] if finals else None)
         result, attempts = run_checked(ctx, rec, state, draft, extra_inputs={"members": saved} if saved else None)
     except ReplyError as exc:
-        result = not_run(name, "ensemble", str(exc), plan=plan, step=f"round {r}")
+        result = not_run(name, "ensemble", str(exc), plan=plan, round=r)
         attempts = [result]
     return rec.update(score=result["score"], detail=f"round {r}: {plan}", ensemble_round=r + 1, journal=attempts)

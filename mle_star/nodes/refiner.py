@@ -27,10 +27,6 @@ from mle_star.tools.scoring.judge import clearly_better
 from mle_star.tools.scoring.metrics import metric_of
 
 
-def _step(t: int, k: int | None = None) -> str:
-    return f"t={t}" if k is None else f"t={t} k={k}"
-
-
 def refiner_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     ctx, task, path = runtime.context, state["run"]["task"], state["path_id"]
     best = journal.get(state["journal"], state["best"])
@@ -39,7 +35,7 @@ def refiner_coder(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     rec.count("inner_iterations")
     block, plan = state["code_block"], state["plan"]
     name = f"path{path}/t{t}_k{k}_refine"
-    draft = attempt(name, "refinement", path_id=path, parent=best["name"], target_block=block, step=_step(t, k))
+    draft = attempt(name, "refinement", path_id=path, parent=best["name"], target_block=block, t=t, k=k)
     decision = review(ctx, {"kind": "plan", "path": path, "outer_step": t, "inner_step": k,
                             "code_block": block, "plan": plan, "score": best["score"]})
     if decision["action"] == "skip":
@@ -68,10 +64,10 @@ def refiner_planner(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     best = journal.get(state["journal"], state["best"])
     rec = Recorder("refiner_planner", path)
     # every plan of this step, and those earlier steps tried on the same block (re-targeting)
-    step = _step(state.get("outer_step", 0)) + " "
+    t = state.get("outer_step", 0)
     history = [PlanScore(plan=a["plan"], score=a["score"] if a["ok"] else None)
                for a in journal.of_kind(state["journal"], "refinement", path)
-               if a["step"].startswith(step) or a["target_block"] == state["code_block"]]
+               if a.get("t") == t or a["target_block"] == state["code_block"]]
     inputs = RefinerPlannerInputs(task=task, settings=settings(ctx, path), code_block=state["code_block"],
                                   history=history, base_score=best["score"])
     try:
@@ -88,8 +84,7 @@ def accept_refinement(state: OuterStepState, runtime: Runtime[Context]) -> dict:
     t = state.get("outer_step", 0)
     rec = Recorder("accept_refinement", path, t=t)
     rec.count("outer_loops")
-    tried = [a for a in journal.of_kind(state["journal"], "refinement", path) if a["step"].startswith(_step(t) + " ")
-             and a["ok"]]
+    tried = [a for a in journal.of_kind(state["journal"], "refinement", path, t=t) if a["ok"]]
     metric = metric_of(task)
     affordable = [a for a in tried if final_fits_in_time(state, runtime.context, a)]
     inner_best = metric.best_of(affordable)

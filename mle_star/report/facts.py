@@ -297,8 +297,7 @@ def _outer_steps(story_scripts: dict[str, Script], record: dict, lower: bool) ->
         for stage in sorted(_stages(record, path), key=lambda s: s["start"]):
             node = stage["node"]
             if node == "ablation":
-                match = re.search(r"(\d+)", str(stage.get("detail", "")))
-                t = int(match.group(1)) if match else len([s for s in steps if s.path == path])
+                t = stage["t"] if isinstance(stage.get("t"), int) else len([s for s in steps if s.path == path])
                 ablation = None
                 for name in stage.get("scripts", []):
                     script = story_scripts.get(name)
@@ -322,9 +321,8 @@ def _outer_steps(story_scripts: dict[str, Script], record: dict, lower: bool) ->
                 current.outcome = str(stage.get("detail", ""))
                 current.accepted = stage.get("to") or None
         for step in (s for s in steps if s.path == path):
-            prefix = f"t={step.t} "
             step.attempts = [n for n, s in story_scripts.items() if s.kind == "refinement" and s.entry["path_id"] == path
-                             and str(s.entry.get("step", "")).startswith(prefix) and not s.entry.get("debug_round")]
+                             and s.entry["t"] == step.t and not s.entry["debug_round"]]
     return steps
 
 
@@ -389,9 +387,9 @@ def _rounds(story: Story) -> list[EnsembleRound]:
         if script.kind != "ensemble" or script.entry.get("debug_round"):
             continue
         end = story.chain_end(name)
-        match = re.search(r"(\d+)", str(script.entry.get("step", "")))
+        r = script.entry["round"]
         weights = WEIGHTS_LINE.search(end.stdout)
-        rounds.append(EnsembleRound(int(match.group(1)) if match else len(rounds), str(script.entry.get("plan", "")),
+        rounds.append(EnsembleRound(len(rounds) if r is None else r, str(script.entry.get("plan", "")),
                                     name, end.name, end.score, weights["weights"].strip() if weights else ""))
     return rounds
 

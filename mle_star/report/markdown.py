@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from mle_star.report.facts import Label, Ref, Sentence, Story, block_label, fmt, read_story, tidy
@@ -18,7 +18,7 @@ def _sentence(parts: Sentence) -> str:
                    for p in parts)
 
 
-def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |",
             *["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]]
 
@@ -84,8 +84,8 @@ def render_story(story: Story) -> str:
             rows = []
             for name in st.attempts:
                 first, end = story.scripts[name], story.chain_end(name)
-                k = re.search(r"k=(\d+)", str(first.entry.get("step", "")))
-                rows.append([k.group(1) if k else "", first.entry.get("plan", ""), fmt(end.score),
+                k = first.entry["k"]
+                rows.append(["" if k is None else str(k), first.entry.get("plan", ""), fmt(end.score),
                              end.status if end is first else f"{first.status}, then {end.status} ({end.name})",
                              "accepted" if st.accepted in (name, end.name) else ""])
             lines += [""] + _table(["k", "plan", "score", "status", ""], rows)

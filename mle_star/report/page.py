@@ -292,11 +292,11 @@ class Page:
                            "<th>status</th></tr>")
                 for name in st.attempts:
                     first, end = story.scripts[name], story.chain_end(name)
-                    k = re.search(r"k=(\d+)", str(first.entry.get("step", "")))
+                    k = first.entry["k"]
                     status = end.status if end is first else f"{first.status}, then {end.status} after " \
                                                              f"{end.entry.get('debug_round')} debug round(s)"
                     mark = " ▲ accepted" if st.accepted in (name, end.name) else ""
-                    out.append(f"<tr><td>{k.group(1) if k else ''}</td><td>{esc(first.entry.get('plan', ''))}</td>"
+                    out.append(f"<tr><td>{'' if k is None else k}</td><td>{esc(first.entry.get('plan', ''))}</td>"
                                f"<td class=\"num\">{self.link(end.name, fmt(end.score))}</td>"
                                f"<td>{esc(status)}{mark}</td></tr>")
                 out.append("</table></div>")

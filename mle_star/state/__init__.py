@@ -167,7 +167,10 @@ class AttemptFields(TypedDict, total=False):
     target_block: str  # the block a refinement rewrote
     debug_round: int  # 0 for the first run, n for the n-th debugger fix
     leakage: list[dict]
-    step: str  # where in the loops it ran, for people: "t=1 k=2", "round 3"
+    t: int | None  # where in the loops it ran: the outer step (ablations, refinements),
+    k: int | None  # the inner step (refinements)
+    round: int | None  # and the ensemble round
+    step: str  # the same for people: "t=1 k=2", "round 3" (``journal.attempt`` writes it)
     score_source: str  # "agent" (computed from held-out predictions), "self_reported" or "none"
     printed_score: float | None  # what the script printed (the paper's line), cross-checked
     untrusted: bool  # printed a score its predictions do not earn: never accepted
@@ -189,7 +192,8 @@ class Attempt(AttemptFields):
 
 ATTEMPT_DEFAULTS: AttemptFields = {
     "parent": None, "path_id": None, "code": "", "score": None, "ok": False, "workdir": "", "duration": 0.0,
-    "error": "", "plan": "", "target_block": "", "debug_round": 0, "leakage": [], "step": "",
+    "error": "", "plan": "", "target_block": "", "debug_round": 0, "leakage": [], "t": None, "k": None,
+    "round": None, "step": "",
     "score_source": "none", "printed_score": None, "untrusted": False, "limit_hit": "",
 }
 
