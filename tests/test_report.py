@@ -408,3 +408,25 @@ def test_a_run_that_ended_without_a_submission_still_gets_a_report(tmp_path):
     assert "Submission: none was written: no solution ran successfully" in text
     assert "No scored scripts to plot." in text and "No candidate model ran." in text
     assert "**Submission:** none was written" in render_markdown(record, run_dir)
+
+
+def test_each_step_records_the_attempt_kind_its_steps_table_entry_declares(tmp_path_factory, bc_task):
+    """The steps table says what each step's scripts are in the journal; a real run agrees, and
+    every refinement, ablation and ensemble round carries its loop coordinates as numbers."""
+    from mle_star.steps import STEP
+
+    record = json.loads((real_run(tmp_path_factory, bc_task) / "run.json").read_text())
+    kinds = {e["name"]: e["kind"] for e in record["journal"]}
+    seen = set()
+    for stage in record["stages"]:
+        for name in stage.get("scripts", []):
+            seen.add(stage["node"])
+            assert kinds[name] == STEP[stage["node"]].kind, (stage["node"], name)
+    assert {"init_coder", "merger", "ablation", "refiner_coder", "ensembler", "submission"} <= seen
+    for entry in record["journal"]:
+        if entry["kind"] in ("ablation", "refinement"):
+            assert isinstance(entry["t"], int) and entry["step"].startswith(f"t={entry['t']}")
+        if entry["kind"] == "refinement":
+            assert isinstance(entry["k"], int) and entry["step"] == f"t={entry['t']} k={entry['k']}"
+        if entry["kind"] == "ensemble":
+            assert entry["step"] == f"round {entry['round']}"
