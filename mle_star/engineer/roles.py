@@ -73,6 +73,7 @@ from mle_star.prompts.roles import (
     SubmissionInputs,
 )
 from mle_star.tools.model.code import parse_python
+from mle_star.tools.model.search import card_modality, plain_card
 from mle_star.tools.scoring.metrics import metric_of
 
 FAMILY_WORDS = [
@@ -137,6 +138,13 @@ def _offset(p: RoleInputs) -> int:
 
 # -- roles -------------------------------------------------------------------------------------
 
+def foreign_card(card: dict, task: dict) -> bool:
+    """Whether a catalogue card's features are made for another kind of item than the task's
+    (its name would say 'on log band energies' of an image task's model)."""
+    made_for = card_modality(card["model_name"])
+    return made_for is not None and made_for != task["modality"]
+
+
 def path_families(order: list[str], path: int, paths: int, m: int) -> list[str]:
     """The families solution path ``path`` of ``paths`` proposes, first choice first.
 
@@ -175,7 +183,10 @@ def retriever(p: RetrieverInputs) -> str:
         results = [card] + [c for c in results if c["model_name"] != card["model_name"]]
     picked: list[dict] = []
     for family in path_families(order, path, p.settings.paths, m) + last:
-        card = next((c for c in results if c not in picked and family_for(c["model_name"], task) == family), None)
+        fits = [c for c in results if c not in picked and family_for(c["model_name"], task) == family]
+        card = next((c for c in fits if not foreign_card(c, task)), None) or (fits[0] if fits else None)
+        if card is not None and foreign_card(card, task):  # an audio card on images names the wrong features
+            card = plain_card(family) or card
         if card is not None:
             picked.append(card)
     rest = [c for c in results if c not in picked]
