@@ -25,6 +25,8 @@ from mle_star.engineer.leakage import find_leak, fix_leak
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
 from mle_star.engineer.neural import NEURAL_FAMILIES, neural_card, neural_name, neural_task
 from mle_star.engineer.params import available, size_of, usable
+from mle_star.engineer.pretrained import FAMILY as FINETUNE
+from mle_star.engineer.pretrained import finetune_card, finetune_name, finetune_task
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
     block_kind,
@@ -114,7 +116,10 @@ def family_of(model_name: str) -> str:
 
 def family_for(model_name: str, task: dict) -> str:
     """The family a model's name stands for in this task: a convolutional network's name is the
-    neural family where the workbench has torch and the items are images or audio clips."""
+    neural family where the workbench has torch and the items are images or audio clips; a
+    pretrained ResNet's is the fine-tune where a checkpoint of one is cached."""
+    if finetune_name(model_name) and finetune_task(task):
+        return FINETUNE
     return NEURAL_FAMILIES[0] if neural_name(model_name) and neural_task(task) else family_of(model_name)
 
 
@@ -180,6 +185,10 @@ def retriever(p: RetrieverInputs) -> str:
     card = neural_card(task)
     if card is not None:  # torch in the workbench: a network leads the image and audio paths
         order = [NEURAL_FAMILIES[0]] + order
+        results = [card] + [c for c in results if c["model_name"] != card["model_name"]]
+    card = finetune_card(task)
+    if card is not None:  # a cached ResNet: its fine-tune leads one path, the scratch network the next
+        order = [FINETUNE] + order
         results = [card] + [c for c in results if c["model_name"] != card["model_name"]]
     picked: list[dict] = []
     for family in path_families(order, path, p.settings.paths, m) + last:
