@@ -151,6 +151,19 @@ def test_a_network_blended_into_a_plain_image_script_gets_its_grid(task_dirs, tm
     assert parse_recipe(merged)["load"]["grid"] == 32 and "GRID = (1, 32, 32)" in merged
 
 
+def test_an_image_task_names_no_audio_features(task_dirs, tmp_path):
+    """The LightGBM card on log band energies is the audio one: an image path gets the plain card."""
+    for name in ("digits-zip", "digits-folder"):
+        task = dict(prepared(task_dirs(name), tmp_path / name).task)
+        task.pop("workbench", None)
+        for path in (0, 1):
+            names = candidates(task, paths=2, path=path)
+            assert not any("band energies" in n for n in names), names
+    audio = dict(prepared(task_dirs("audio-wav"), tmp_path / "audio").task)
+    audio.pop("workbench", None)
+    assert "Gradient boosting (LightGBM) on log band energies" in candidates(audio)
+
+
 # -- the scripts run with the workbench ----------------------------------------------------------
 
 # The image script also runs in the end-to-end test below; its own check (about 50 s on two

@@ -83,6 +83,42 @@ def marker_python(tmp_path_factory) -> str:
     return str(python)
 
 
+@pytest.fixture(scope="module")
+def no_sklearn_python(tmp_path_factory) -> str:
+    """A venv with numpy and pandas but no scikit-learn: this interpreter's packages, linked one
+    by one into a folder its .pth names, all but scikit-learn's."""
+    where = tmp_path_factory.mktemp("no-sklearn")
+    python = _venv(where / "venv", system_site=False)
+    shadow = where / "shadow" / "site-packages"
+    shadow.mkdir(parents=True)
+    ours = [Path(p) for p in {*site.getsitepackages(), *(e for e in sys.path if e.endswith("-packages"))}
+            if os.path.isdir(p)]
+    for folder in ours:
+        for entry in folder.iterdir():
+            if not entry.name.lower().startswith(("sklearn", "scikit_learn", "scikit-learn")) \
+                    and not entry.name.endswith(".pth") and not (shadow / entry.name).exists():
+                (shadow / entry.name).symlink_to(entry)
+    (_site_packages(python) / "mle_star_parent.pth").write_text(f"{shadow}\n")
+    return str(python)
+
+
+def test_a_workbench_without_scikit_learn_is_warned_about(no_sklearn_python, capsys):
+    """It passes the probe (numpy and pandas import), but the offline engineer's scripts need
+    scikit-learn: the facts, the listing and a run's terminal say so."""
+    assert main(["workbench", "--script-python", no_sklearn_python, "--weights-dir", "none", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["packages"]["scikit-learn"] is None and facts["packages"]["pandas"]
+    assert any(n.startswith("scikit-learn is not installed") for n in facts.get("notes", [])), facts.get("notes")
+    assert main(["workbench", "--script-python", no_sklearn_python, "--weights-dir", "none"]) == 0
+    assert "note:     scikit-learn is not installed: the offline engineer's scripts" in capsys.readouterr().out
+
+
+def test_a_workbench_with_scikit_learn_has_no_such_note(marker_python, capsys):
+    assert main(["workbench", "--script-python", marker_python, "--weights-dir", "none", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["packages"]["scikit-learn"] and not any("scikit-learn" in n for n in facts.get("notes", []))
+
+
 def _run(sandbox: Sandbox, env, tmp_path: Path, code: str, name: str = "s"):
     runner = ScriptRunner(tmp_path / "run", {"search": {}}, sandbox=sandbox, timeout=60, limits=SMALL,
                           script_env=env)

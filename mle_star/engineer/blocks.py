@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mle_star.engineer.markers import footer, header
 from mle_star.engineer.neural import CNN_CODE, estimator_entry, is_neural
+from mle_star.engineer.pretrained import RESNET_CODE
 
 TREE_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "prior")
 SPARSE_FAMILIES = ("xgboost", "lightgbm", "linear")  # families that take TF-IDF matrices
@@ -115,7 +116,17 @@ def make_preprocessor(family: str, num: list, cat: list, text: list):
     body += ('''    return ColumnTransformer(parts, sparse_threshold=0.3 if text and family in ''' + repr(SPARSE_FAMILIES)
              + ''' else 0.0)
 ''')
+    if spec.get("raw_pixels"):  # set where a fine-tuned network is in the blend (recipe.with_grid)
+        body = body.replace("    parts = []\n", RAW_PIXELS, 1)
     return header("preprocess", spec) + body + footer("preprocess")
+
+
+# A pretrained network normalises its pixels as ImageNet's were: it needs them as read, in [0, 1].
+RAW_PIXELS = """    parts = []
+    if family == "resnet" and num:  # the pretrained network scales the pixels itself, as ImageNet's were
+        parts.append(("num", "passthrough", num))
+        num = []
+"""
 
 
 # -- target transform (regression) -------------------------------------------------------------
@@ -169,7 +180,7 @@ def render_model(spec: dict, estimator: str) -> str:
     imports, entries = [], []
     for m in spec["models"]:
         neural = is_neural(m["family"])
-        imp, cls, fixed = estimator_entry(estimator) if neural else _ESTIMATORS[(m["family"], estimator)]
+        imp, cls, fixed = estimator_entry(estimator, m["family"]) if neural else _ESTIMATORS[(m["family"], estimator)]
         if imp not in imports:
             imports.append(imp)
         args = ", ".join([f"{k}={v!r}" for k, v in sorted(m["params"].items())] + ([fixed] if fixed else []))
@@ -178,7 +189,9 @@ def render_model(spec: dict, estimator: str) -> str:
         if seeds > 1 or stop:
             made = f"Bagged({made}, seeds={seeds}, stop={stop})"
         entries.append(f"        ({m['family']!r}, {made}, {float(m.get('weight', 1.0))!r}),")
-    network = CNN_CODE + "\n\n" if any(is_neural(m["family"]) for m in spec["models"]) else ""
+    families = {m["family"] for m in spec["models"]}
+    network = CNN_CODE + "\n\n" if "cnn" in families else ""
+    network += RESNET_CODE + "\n\n" if "resnet" in families else ""
     body = (network + 'def make_models() -> list:\n'
             '    """(family, estimator, blend weight) for every model in the blend."""\n'
             + "".join(f"    {imp}\n" for imp in imports) + "\n    return [\n" + "\n".join(entries) + "\n    ]\n")

@@ -217,6 +217,12 @@ NEURAL_MOVES: list[Move] = [
          "and shapes.", _grow("cnn", "width", 2, 64)),
     Move("model", "cnn_more_shift", "Shift the training images by up to four cells instead of two: a stronger "
          "augmentation against overfitting.", _tune("cnn", shift=4)),
+    Move("model", "resnet_longer", "Fine-tune the pretrained network for twice as many epochs (its time budget "
+         "still bounds the training).", _grow("resnet", "epochs", 2, 30)),
+    Move("model", "resnet_larger_input", "Feed the pretrained network inputs 1.5 times as large a side (up to 224): "
+         "its ImageNet features were learnt on larger images.", _grow("resnet", "size", 1.5, 224)),
+    Move("model", "resnet_faster_backbone", "Fine-tune the pretrained backbone at a learning rate of 0.001 instead of "
+         "0.0003: the images are far from ImageNet's.", _tune("resnet", backbone_learning_rate=0.001)),
     Move("load", "colour_grid", "Give the network the three colour channels of its pixel grid instead of grey "
          "levels.", _items("image", channels=3)),
     Move("load", "finer_grid", "Give the network a finer grid: 48 cells a side instead of 32.", _items("image", grid=48)),
@@ -227,7 +233,8 @@ SCALE_FACTORS = (0.5, 2.0, 0.25, 4.0, 0.75, 1.5)
 BOUNDS = {"subsample": (0.3, 1.0), "colsample_bytree": (0.2, 1.0), "max_features": (0.1, 1.0),
           "max_depth": (2, 16), "min_samples_leaf": (1, 50), "num_leaves": (4, 255), "min_child_samples": (2, 200),
           "subsample_freq": (1, 1), "depth": (2, 10), "validation_fraction": (0.1, 0.1), "n_iter_no_change": (30, 30),
-          "epochs": (2, 60), "width": (8, 64), "batch_size": (16, 256), "shift": (0, 4)}
+          "epochs": (2, 60), "width": (8, 64), "batch_size": (16, 256), "shift": (0, 4), "size": (32, 224),
+          "warmup_epochs": (0, 3)}
 UNSCALED = ("max_seconds",)  # a network's time budget follows the script's time limit, not a plan
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NEURAL_FAMILIES = ("cnn",)
+NEURAL_FAMILIES = ("cnn", "resnet")  # resnet: fine-tuned from cached weights (pretrained.py)
 NEURAL_MODALITIES = ("image", "audio")
 NAME_WORDS = ("convolutional", "cnn", "resnet", "efficientnet", "convnet")
 GRID = 32  # the grid's side: 32x32 pixels, or 32 bands x 32 time steps
@@ -77,8 +77,13 @@ def neural_card(task: dict) -> dict | None:
     return {"model_name": name, "example_code": code}
 
 
-def grid_spec(kind: str) -> dict[str, Any]:
-    """The load-recipe keys that add a pixel grid to an image or audio loader."""
+def grid_spec(kind: str, family: str = "cnn", task: dict | None = None) -> dict[str, Any]:
+    """The load-recipe keys that add a pixel grid to an image or audio loader (a colour one for
+    the fine-tuned ResNet)."""
+    if kind == "image" and family == "resnet":
+        from mle_star.engineer.pretrained import grid
+
+        return grid(task)
     return {"grid": GRID, "channels": 1} if kind == "image" else {"grid": GRID}
 
 
@@ -101,8 +106,12 @@ def cnn_params(task: dict, rows: int) -> dict[str, Any]:
 _ESTIMATOR_ARGS = {"classifier": "kind='classifier', random_state=SEED", "regressor": "kind='regressor', random_state=SEED"}
 
 
-def estimator_entry(estimator: str) -> tuple[str, str, str]:
+def estimator_entry(estimator: str, family: str = "cnn") -> tuple[str, str, str]:
     """(import, class, fixed arguments) of the network, as ``blocks`` renders every model."""
+    if family == "resnet":
+        from mle_star.engineer.pretrained import estimator_entry as finetuned
+
+        return finetuned(estimator)
     return "import torch", "SmallCNN", _ESTIMATOR_ARGS[estimator]
 
 

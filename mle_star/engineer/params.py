@@ -140,6 +140,10 @@ def default_params(family: str, task: dict) -> dict[str, Any]:
         return {"alpha": 1.0} if regression else {"C": 1.0}
     if family == "prior":
         return {}
+    if family == "resnet":
+        from mle_star.engineer.pretrained import finetune_params
+
+        return finetune_params(task, size.rows)
     if is_neural(family):
         return cnn_params(task, size.rows)
     raise ValueError(f"unknown model family '{family}'")

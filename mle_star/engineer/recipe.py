@@ -52,17 +52,22 @@ def default_recipe(task: dict, family: str) -> Recipe:
         log_metric = "rmsle" in task["metric"]
         recipe["target"] = {"transform": "log1p" if positive and log_metric else "none"}
     recipe["model"] = {"models": [default_model(usable(family), task)]}
-    return with_grid(recipe)
+    return with_grid(recipe, task)
 
 
-def with_grid(recipe: Recipe) -> Recipe:
+def with_grid(recipe: Recipe, task: dict | None = None) -> Recipe:
     """The recipe with a pixel grid in its image/audio loader when a network is in the blend:
-    the network reads the grid, the other models read it beside their own features."""
+    the network reads the grid, the other models read it beside their own features. A fine-tuned
+    ResNet gets a colour grid, and its pixels unscaled (it normalises them itself)."""
     load = recipe.get("load") or {}
     models = (recipe.get("model") or {}).get("models") or []
-    if any(is_neural(m.get("family", "")) for m in models) and load.get("items") in NEURAL_MODALITIES \
+    families = [m.get("family", "") for m in models]
+    network = next((f for f in families if is_neural(f)), None)
+    if network and load.get("items") in NEURAL_MODALITIES \
             and load.get("readable", True) is not False and not load.get("grid"):
-        recipe = recipe | {"load": load | grid_spec(load["items"])}
+        recipe = recipe | {"load": load | grid_spec(load["items"], network, task)}
+    if "resnet" in families and "preprocess" in recipe and not recipe["preprocess"].get("raw_pixels"):
+        recipe = recipe | {"preprocess": recipe["preprocess"] | {"raw_pixels": True}}
     return recipe
 
 
@@ -116,7 +121,7 @@ def render_solution(task: dict, recipe: Recipe, *, final: bool = False, subsampl
     """A complete, runnable solution script for ``task`` from ``recipe`` (see ``solution``)."""
     from mle_star.engineer.solution import render_solution as render
 
-    full = with_grid(complete(task, recipe, _first_family(recipe)))
+    full = with_grid(complete(task, recipe, _first_family(recipe)), task)
     return render(task, full, final=final, subsample=subsample, seed=seed)
 
 

@@ -25,6 +25,8 @@ from mle_star.engineer.leakage import find_leak, fix_leak
 from mle_star.engineer.moves import find_move, next_plan, plan_tag
 from mle_star.engineer.neural import NEURAL_FAMILIES, neural_card, neural_name, neural_task
 from mle_star.engineer.params import available, size_of, usable
+from mle_star.engineer.pretrained import FAMILY as FINETUNE
+from mle_star.engineer.pretrained import finetune_card, finetune_name, finetune_task
 from mle_star.engineer.recipe import (
     BLOCK_KINDS,
     block_kind,
@@ -73,6 +75,7 @@ from mle_star.prompts.roles import (
     SubmissionInputs,
 )
 from mle_star.tools.model.code import parse_python
+from mle_star.tools.model.search import card_modality, plain_card
 from mle_star.tools.scoring.metrics import metric_of
 
 FAMILY_WORDS = [
@@ -113,7 +116,10 @@ def family_of(model_name: str) -> str:
 
 def family_for(model_name: str, task: dict) -> str:
     """The family a model's name stands for in this task: a convolutional network's name is the
-    neural family where the workbench has torch and the items are images or audio clips."""
+    neural family where the workbench has torch and the items are images or audio clips; a
+    pretrained ResNet's is the fine-tune where a checkpoint of one is cached."""
+    if finetune_name(model_name) and finetune_task(task):
+        return FINETUNE
     return NEURAL_FAMILIES[0] if neural_name(model_name) and neural_task(task) else family_of(model_name)
 
 
@@ -136,6 +142,13 @@ def _offset(p: RoleInputs) -> int:
 
 
 # -- roles -------------------------------------------------------------------------------------
+
+def foreign_card(card: dict, task: dict) -> bool:
+    """Whether a catalogue card's features are made for another kind of item than the task's
+    (its name would say 'on log band energies' of an image task's model)."""
+    made_for = card_modality(card["model_name"])
+    return made_for is not None and made_for != task["modality"]
+
 
 def path_families(order: list[str], path: int, paths: int, m: int) -> list[str]:
     """The families solution path ``path`` of ``paths`` proposes, first choice first.
@@ -173,9 +186,16 @@ def retriever(p: RetrieverInputs) -> str:
     if card is not None:  # torch in the workbench: a network leads the image and audio paths
         order = [NEURAL_FAMILIES[0]] + order
         results = [card] + [c for c in results if c["model_name"] != card["model_name"]]
+    card = finetune_card(task)
+    if card is not None:  # a cached ResNet: its fine-tune leads one path, the scratch network the next
+        order = [FINETUNE] + order
+        results = [card] + [c for c in results if c["model_name"] != card["model_name"]]
     picked: list[dict] = []
     for family in path_families(order, path, p.settings.paths, m) + last:
-        card = next((c for c in results if c not in picked and family_for(c["model_name"], task) == family), None)
+        fits = [c for c in results if c not in picked and family_for(c["model_name"], task) == family]
+        card = next((c for c in fits if not foreign_card(c, task)), None) or (fits[0] if fits else None)
+        if card is not None and foreign_card(card, task):  # an audio card on images names the wrong features
+            card = plain_card(family) or card
         if card is not None:
             picked.append(card)
     rest = [c for c in results if c not in picked]

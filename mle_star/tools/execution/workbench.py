@@ -38,6 +38,11 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
 }
 REQUIRED = ("numpy", "pandas")  # every generated script reads its data with these
+# Not required (a model's own scripts may do without it), but the offline engineer's scripts
+# split, preprocess and score with it: without a warning they fail one by one and the run
+# submits its prior.
+SKLEARN_NOTE = ("scikit-learn is not installed: the offline engineer's scripts import it (splits, "
+                "preprocessing, metrics) and will all fail; install it there or choose another --script-python")
 MAX_OTHERS = 300  # other installed distributions named (by `mle-star workbench`, not in prompts)
 PROBE_TIMEOUT = 180.0  # importing torch and starting CUDA can take a while on a cold disk
 
@@ -156,6 +161,8 @@ def measure(ctx: Context, sandbox: Any = None) -> Workbench:
         "script_time_limit_s": int(round(ctx.script_timeout)), "weights": weights, "network": ctx.script_network,
     }
     facts["others"] = raw.get("others", [])
+    if not raw["packages"].get("scikit-learn"):
+        notes.append(SKLEARN_NOTE)
     if raw["errors"].get("torch"):
         notes.append(f"torch is installed but does not import: {raw['errors']['torch']}")
     if notes:

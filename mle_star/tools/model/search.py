@@ -98,6 +98,23 @@ CATALOGUE: list[ModelCard] = [
 ]
 
 
+ITEM_MODALITIES = ("image", "audio")  # cards whose features are made for one kind of item
+
+
+def card_modality(model_name: str) -> str | None:
+    """The kind of item a catalogue card's features are made for ('image', 'audio'), else None
+    (a card for any table, or not the catalogue's)."""
+    card = next((c for c in CATALOGUE if c.model_name == model_name), None)
+    first = card.tags.split()[0] if card else ""
+    return first if first in ITEM_MODALITIES else None
+
+
+def plain_card(family: str) -> dict | None:
+    """The catalogue's card for a family that is made for no particular kind of item."""
+    card = next((c for c in CATALOGUE if c.family == family and card_modality(c.model_name) is None), None)
+    return card.to_dict() if card else None
+
+
 def _terms(text: str) -> list[str]:
     return re.findall(r"[a-z][a-z0-9-]+", text.lower())
 
