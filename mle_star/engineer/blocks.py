@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from mle_star.engineer.markers import footer, header
 from mle_star.engineer.neural import CNN_CODE, estimator_entry, is_neural
+from mle_star.engineer.pretrained import FAMILY as FINETUNE
 from mle_star.engineer.pretrained import RESNET_CODE
+from mle_star.engineer.pretrained import estimator_entry as finetuned_entry
 
 TREE_FAMILIES = ("xgboost", "lightgbm", "catboost", "hgb", "random_forest", "extra_trees", "prior")
 SPARSE_FAMILIES = ("xgboost", "lightgbm", "linear")  # families that take TF-IDF matrices
@@ -180,7 +182,8 @@ def render_model(spec: dict, estimator: str) -> str:
     imports, entries = [], []
     for m in spec["models"]:
         neural = is_neural(m["family"])
-        imp, cls, fixed = estimator_entry(estimator, m["family"]) if neural else _ESTIMATORS[(m["family"], estimator)]
+        entry = finetuned_entry if m["family"] == FINETUNE else estimator_entry
+        imp, cls, fixed = entry(estimator) if neural else _ESTIMATORS[(m["family"], estimator)]
         if imp not in imports:
             imports.append(imp)
         args = ", ".join([f"{k}={v!r}" for k, v in sorted(m["params"].items())] + ([fixed] if fixed else []))

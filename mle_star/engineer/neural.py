@@ -77,13 +77,9 @@ def neural_card(task: dict) -> dict | None:
     return {"model_name": name, "example_code": code}
 
 
-def grid_spec(kind: str, family: str = "cnn", task: dict | None = None) -> dict[str, Any]:
-    """The load-recipe keys that add a pixel grid to an image or audio loader (a colour one for
-    the fine-tuned ResNet)."""
-    if kind == "image" and family == "resnet":
-        from mle_star.engineer.pretrained import grid
-
-        return grid(task)
+def grid_spec(kind: str) -> dict[str, Any]:
+    """The load-recipe keys that add a pixel grid to an image or audio loader (the fine-tuned
+    ResNet's colour grid is ``pretrained.grid``)."""
     return {"grid": GRID, "channels": 1} if kind == "image" else {"grid": GRID}
 
 
@@ -106,12 +102,8 @@ def cnn_params(task: dict, rows: int) -> dict[str, Any]:
 _ESTIMATOR_ARGS = {"classifier": "kind='classifier', random_state=SEED", "regressor": "kind='regressor', random_state=SEED"}
 
 
-def estimator_entry(estimator: str, family: str = "cnn") -> tuple[str, str, str]:
+def estimator_entry(estimator: str) -> tuple[str, str, str]:
     """(import, class, fixed arguments) of the network, as ``blocks`` renders every model."""
-    if family == "resnet":
-        from mle_star.engineer.pretrained import estimator_entry as finetuned
-
-        return finetuned(estimator)
     return "import torch", "SmallCNN", _ESTIMATOR_ARGS[estimator]
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mle_star.engineer.neural import neural_task, time_budget
+
 FAMILY = "resnet"
 # architecture -> (block, blocks per stage, name in words)
 ARCHITECTURES: dict[str, tuple[str, tuple[int, int, int, int], str]] = {
@@ -48,8 +50,6 @@ def cached_backbone(task: dict) -> dict[str, str] | None:
 
 def finetune_task(task: dict) -> bool:
     """Whether the fine-tune is offered: the scratch network is, on images, with a checkpoint cached."""
-    from mle_star.engineer.neural import neural_task
-
     return task.get("modality") == "image" and neural_task(task) and cached_backbone(task) is not None
 
 
@@ -83,8 +83,6 @@ def grid(task: dict | None) -> dict[str, Any]:
 def finetune_params(task: dict, rows: int) -> dict[str, Any]:
     """Starting parameters: the cached backbone, an input twice the grid's side, about 10,000
     image presentations (3 to 15 epochs), the first epoch for the new head alone."""
-    from mle_star.engineer.neural import time_budget
-
     backbone = cached_backbone(task) or {"arch": "resnet18", "path": ""}
     epochs = max(3, min(15, 10000 // max(rows, 1)))
     return {"arch": backbone["arch"], "weights": backbone["path"], "size": 2 * int(grid(task)["grid"]),

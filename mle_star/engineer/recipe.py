@@ -22,6 +22,8 @@ from mle_star.engineer.blocks import (
 from mle_star.engineer.loaders import default_load, render_load
 from mle_star.engineer.neural import NEURAL_MODALITIES, grid_spec, is_neural
 from mle_star.engineer.params import default_model, default_params, usable
+from mle_star.engineer.pretrained import FAMILY as FINETUNE
+from mle_star.engineer.pretrained import grid as finetune_grid
 from mle_star.engineer.shapes import shape_of
 
 BLOCK_KINDS = ("load", "features", "preprocess", "target", "model")
@@ -65,7 +67,8 @@ def with_grid(recipe: Recipe, task: dict | None = None) -> Recipe:
     network = next((f for f in families if is_neural(f)), None)
     if network and load.get("items") in NEURAL_MODALITIES \
             and load.get("readable", True) is not False and not load.get("grid"):
-        recipe = recipe | {"load": load | grid_spec(load["items"], network, task)}
+        grid = finetune_grid(task) if load["items"] == "image" and network == FINETUNE else grid_spec(load["items"])
+        recipe = recipe | {"load": load | grid}
     if "resnet" in families and "preprocess" in recipe and not recipe["preprocess"].get("raw_pixels"):
         recipe = recipe | {"preprocess": recipe["preprocess"] | {"raw_pixels": True}}
     return recipe
