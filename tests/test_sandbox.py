@@ -400,3 +400,23 @@ def test_overhead_bwrap_vs_none(tmp_path, capsys):
         print(f"\ntrivial script: bwrap {timings['bwrap'] * 1000:.0f} ms, none {timings['none'] * 1000:.0f} ms, "
               f"ratio {timings['ratio']:.2f}")
     assert timings["bwrap"] < timings["none"] + 0.5
+
+
+def test_links_in_a_site_packages_folder_are_followed_to_their_store_not_above(tmp_path):
+    """An environment made of links (nix, spack, a folder of chosen packages) works in the sandbox:
+    the store's site-packages folder is mounted; a package linked from its source checkout mounts
+    that package only, never the checkout around it."""
+    from mle_star.tools.execution.sandbox import linked_sites
+
+    store = tmp_path / "store" / "lib" / "site-packages"
+    (store / "numpy").mkdir(parents=True)
+    (store / "six.py").write_text("")
+    checkout = tmp_path / "checkout"
+    (checkout / "mypkg").mkdir(parents=True)
+    site_dir = tmp_path / "env" / "site-packages"
+    site_dir.mkdir(parents=True)
+    for name, target in (("numpy", store / "numpy"), ("six.py", store / "six.py"), ("mypkg", checkout / "mypkg")):
+        (site_dir / name).symlink_to(target)
+    (site_dir / "plain").mkdir()
+    assert linked_sites(str(site_dir)) == sorted([str(store), str(checkout / "mypkg")])
+    assert linked_sites(str(tmp_path / "missing")) == []

@@ -161,8 +161,9 @@ def python_layout(python: str | None = None) -> tuple[tuple[str, ...], tuple[tup
     ``python`` is the script interpreter (default: this one); another interpreter is asked for
     its own prefixes (a venv names its base) and sys.path. The prefixes plus site-packages
     folders on sys.path outside them (``pip install --user``, a ``.pth`` that adds another
-    environment's site-packages). Never an arbitrary sys.path entry: the mle-star checkout or
-    an editable install's source stays out unless it lives inside a prefix.
+    environment's site-packages), and where links in those folders lead (``linked_sites``).
+    Never an arbitrary sys.path entry: the mle-star checkout or an editable install's source
+    stays out unless it lives inside a prefix.
     """
     info: dict[str, Any]
     if python is None or python == sys.executable:
@@ -191,7 +192,38 @@ def python_layout(python: str | None = None) -> tuple[tuple[str, ...], tuple[tup
                 extra_sites.append(entry)
     if extra_sites:
         env["PYTHONPATH"] = os.pathsep.join(extra_sites)
+    for entry in info["path"]:
+        if entry and os.path.basename(entry) in ("site-packages", "dist-packages"):
+            candidates += [t for t in linked_sites(entry) if not _under(t, candidates + system)]
     return read_only_binds(candidates), tuple(sorted(env.items()))
+
+
+MAX_LINKS = 5000  # entries of one site-packages folder looked at for links
+
+
+def linked_sites(folder: str) -> list[str]:
+    """Where the links among a site-packages folder's entries lead (an environment assembled
+    from links into a store, as nix and spack make, or a folder of chosen packages): the
+    site-packages folder holding each target, or a linked package folder itself, so that the
+    links resolve in the sandbox. Never any other folder above a target (a package linked from
+    its source checkout mounts that package, not the checkout)."""
+    found: set[str] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for i, entry in enumerate(entries):
+                if i >= MAX_LINKS:
+                    break
+                if not entry.is_symlink():
+                    continue
+                target = os.path.realpath(entry.path)
+                parent = os.path.dirname(target)
+                if os.path.basename(parent) in ("site-packages", "dist-packages"):
+                    found.add(parent)
+                elif os.path.isdir(target):
+                    found.add(target)
+    except OSError:
+        pass
+    return sorted(found)
 
 
 def read_only_binds(paths: Sequence[str]) -> tuple[str, ...]:
